@@ -1,0 +1,1 @@
+"""Generators: one module per model; `base` holds the protocol, `registry` the names."""
