@@ -168,7 +168,7 @@ def test_loading_refuses_damaged_directories(tmp_path: Path, fitted: ShuffledCol
     meta.write_text(original_meta)
 
     weights.write_bytes(original_weights[:-3] + b"xyz")
-    with pytest.raises(ModelFileError, match="weights.safetensors was modified"):
+    with pytest.raises(ModelFileError, match=r"weights\.safetensors was modified"):
         Synthesizer.load(directory)
     weights.write_bytes(original_weights)
 
@@ -199,7 +199,7 @@ def test_a_consistent_but_wrong_state_is_refused(tmp_path: Path, fitted: Shuffle
 
 
 def test_split_and_join_arrays_round_trip() -> None:
-    tree = {
+    tree: dict[str, Any] = {
         "a": np.arange(6, dtype=np.float32).reshape(2, 3),
         "b": [np.array([1, 2], dtype=np.int64), {"c": np.array(["x", "y"])}],
         "d": np.float64(1.5),

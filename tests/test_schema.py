@@ -19,9 +19,7 @@ def mixed() -> pd.DataFrame:
         {
             "encounter_id": np.arange(1000, 1000 + n),
             "age": rng.normal(40, 10, n),
-            "visits": pd.array(
-                np.where(rng.random(n) < 0.1, None, rng.integers(0, 400, n)), dtype="Int64"
-            ),
+            "visits": pd.Series(rng.integers(0, 400, n)).mask(rng.random(n) < 0.1).astype("Int64"),
             "visits_float": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 400, n)),
             "admission_type_id": codes,
             "stage": rng.integers(1, 5, n),
@@ -31,7 +29,9 @@ def mixed() -> pd.DataFrame:
             "diagnosis": [f"D{v}" for v in rng.integers(0, 150, n)],
             "visit_date": pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
             "stamp": pd.date_range("2021-03-01", periods=n, freq="h"),
-            "note": [f"patient reported a long and specific complaint number {i} today" for i in range(n)],
+            "note": [
+                f"patient reported a long and specific complaint number {i} today" for i in range(n)
+            ],
             "customer": [f"C{i:05d}" for i in range(n)],
             "is_member": rng.random(n) < 0.3,
         }
@@ -65,7 +65,10 @@ def test_infers_the_expected_kinds(mixed: pd.DataFrame) -> None:
 
 def test_high_cardinality_codes_are_categorical() -> None:
     rng = np.random.default_rng(1)
-    codes = [f"{v}.{w}" for v, w in zip(rng.integers(1, 999, 5000), rng.integers(0, 9, 5000))]
+    codes = [
+        f"{v}.{w}"
+        for v, w in zip(rng.integers(1, 999, 5000), rng.integers(0, 9, 5000), strict=True)
+    ]
     schema = Schema.infer(pd.DataFrame({"diag_1": codes}))
     assert schema["diag_1"].kind is ColumnKind.CATEGORICAL
 

@@ -24,7 +24,19 @@ _PUBLIC = {
     "write_table": "synthera.io",
 }
 
-__all__ = [*sorted(_PUBLIC), "__version__"]
+__all__ = [
+    "ColumnKind",
+    "ColumnSpec",
+    "Schema",
+    "SyntheraError",
+    "Synthesizer",
+    "__version__",
+    "available_synthesizers",
+    "get_synthesizer",
+    "read_table",
+    "split_holdout",
+    "write_table",
+]
 
 if TYPE_CHECKING:
     from synthera.errors import SyntheraError

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -37,7 +36,7 @@ app = typer.Typer(
 schema_app = typer.Typer(help="Infer, edit and check table schemas.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -133,7 +132,9 @@ def load_params(params_file: Path | None, params: list[str] | None) -> dict[str,
         if not isinstance(loaded, dict):
             raise ParameterError(f"{params_file} must hold a JSON object of parameters")
         merged.update(loaded)
-    merged.update({k: parse_param_value(v) for k, v in parse_assignments(params, "--param").items()})
+    merged.update(
+        {k: parse_param_value(v) for k, v in parse_assignments(params, "--param").items()}
+    )
     return merged
 
 
@@ -346,4 +347,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

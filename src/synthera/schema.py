@@ -52,7 +52,9 @@ _BOOLEAN_WORDS = {
     frozenset({"y", "n"}),
 }
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|nbr)$|[a-z0-9]Id$|^id", re.IGNORECASE)
-_CODE_NAME = re.compile(r"(^|[_\s.-])(id|code|type|class|cat|category|group|status)$", re.IGNORECASE)
+_CODE_NAME = re.compile(
+    r"(^|[_\s.-])(id|code|type|class|cat|category|group|status)$", re.IGNORECASE
+)
 
 # Inference thresholds, named so the rules read like sentences.
 FEW_LEVELS = 10  # an integer column with at most this many values reads as codes
@@ -188,8 +190,10 @@ class Schema:
             if column.name in drop:
                 continue
             if kinds and column.name in kinds:
-                column = replace(column, kind=parse_kind(kinds[column.name], column=column.name))
-            columns.append(column)
+                kind = parse_kind(kinds[column.name], column=column.name)
+                columns.append(replace(column, kind=kind))
+            else:
+                columns.append(column)
         new_target = self.target if target is None else target
         new_sensitive = self.sensitive if sensitive is None else tuple(sensitive)
         if new_target in drop:
@@ -347,7 +351,7 @@ def infer_column(name: str, series: pd.Series) -> ColumnSpec:
     fmt = _datetime_format(strings)
     if fmt is not None:
         return ColumnSpec(name, ColumnKind.DATETIME, datetime_format=fmt)
-    if all_distinct and len(values) >= 20 or looks_like_id and distinct_share > 0.5:
+    if (all_distinct and len(values) >= 20) or (looks_like_id and distinct_share > 0.5):
         return ColumnSpec(name, ColumnKind.ID)
     return ColumnSpec(name, ColumnKind.CATEGORICAL)
 
@@ -362,10 +366,10 @@ def _infer_numeric(
     if integral and len(values) >= 20:
         span = float(floats.max() - floats.min()) + 1 if len(floats) else 0.0
         consecutive = all_distinct and span <= 2 * len(floats)
-        if looks_like_id and n_distinct / len(values) > 0.5 or consecutive:
+        if (looks_like_id and n_distinct / len(values) > 0.5) or consecutive:
             return ColumnSpec(name, ColumnKind.ID)
     if integral and (
-        n_distinct <= FEW_LEVELS or _CODE_NAME.search(name) and n_distinct <= CODE_LEVELS
+        n_distinct <= FEW_LEVELS or (_CODE_NAME.search(name) and n_distinct <= CODE_LEVELS)
     ):
         return ColumnSpec(name, ColumnKind.CATEGORICAL)
     return ColumnSpec(name, ColumnKind.INTEGER if integral else ColumnKind.NUMERIC)

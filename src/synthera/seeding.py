@@ -1,4 +1,4 @@
-"""Seeds: every stochastic call takes one; the same seed on the same hardware gives the same rows."""
+"""Seeds: every stochastic call takes one; one seed on one machine gives the same rows."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from synthera import __version__
 from synthera.errors import ModelFileError, NotFittedError, ParameterError, SyntheraError
-from synthera.models.conditions import ConditionSampler, Conditions
+from synthera.models.conditions import Conditions, ConditionSampler
 from synthera.models.persistence import read_model_dir, write_model_dir
 from synthera.progress import ProgressCallback
 from synthera.schema import Schema

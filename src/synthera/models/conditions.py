@@ -13,7 +13,7 @@ exactly: rows stay consistent with their neighbourhood of the condition.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,8 @@ import pandas as pd
 from synthera.errors import ColumnNotFoundError, ConditionError, ParameterError
 from synthera.schema import MODELLED_KINDS, ColumnKind, Schema
 
-Conditions = Mapping[str, Any] | pd.DataFrame
-SampleFn = Callable[[int, np.random.Generator], pd.DataFrame]
+Conditions: TypeAlias = Mapping[str, Any] | pd.DataFrame
+SampleFn: TypeAlias = Callable[[int, np.random.Generator], pd.DataFrame]
 
 NUMERIC_BAND = 0.05  # half-width of the accepted band, in standard deviations of the column
 MIN_BATCH = 1_000
@@ -75,9 +75,7 @@ class ConditionSampler:
                     f"cannot condition on {name!r}: {kind.value} columns are not modelled"
                 )
 
-    def _sample_rows(
-        self, n: int, partial: pd.DataFrame, rng: np.random.Generator
-    ) -> pd.DataFrame:
+    def _sample_rows(self, n: int, partial: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         if n != len(partial):
             raise ParameterError(
                 f"asked for {n} rows with {len(partial)} partial rows; give one per wanted row"

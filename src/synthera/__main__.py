@@ -1,0 +1,5 @@
+"""`python -m synthera` runs the command line."""
+
+from synthera.cli import main
+
+main()

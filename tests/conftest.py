@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def make_mixed_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A made-up table with every modelled kind, missing values and real dependence."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 90, n)
+    sex = rng.choice(["Female", "Male"], n, p=[0.45, 0.55])
+    income = np.exp(9 + 0.02 * age + 0.3 * (sex == "Male") + rng.normal(0, 0.4, n)).round(2)
+    income = np.where(rng.random(n) < 0.08, np.nan, income)
+    visits = pd.Series(rng.poisson(3, n) + 100).mask(rng.random(n) < 0.1).astype("Int64")
+    region = rng.choice(["north", "south", "east", "west", "centre"], n)
+    diagnosis = rng.choice([f"D{i:03d}" for i in range(60)], n)
+    admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    smoker = rng.random(n) < 0.2 + 0.004 * (age - 18)
+    high_income = np.where(np.nan_to_num(income, nan=0) > np.nanmedian(income), "yes", "no")
+    return pd.DataFrame(
+        {
+            "patient_id": np.arange(5000, 5000 + n),
+            "age": age,
+            "sex": sex,
+            "income": income,
+            "visits": visits,
+            "region": region,
+            "diagnosis": diagnosis,
+            "admitted": admitted,
+            "smoker": smoker,
+            "high_income": high_income,
+        }
+    )
+
+
+@pytest.fixture
+def mixed_table() -> pd.DataFrame:
+    return make_mixed_table()
