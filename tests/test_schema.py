@@ -163,3 +163,11 @@ def test_target_cannot_be_an_id() -> None:
 def test_spec_round_trip_keeps_declared_facts() -> None:
     spec = ColumnSpec("x", ColumnKind.NUMERIC, lower=0.0, upper=1.0)
     assert ColumnSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_dates_with_a_malformed_value_stay_categorical() -> None:
+    dates = [f"2021-01-{d:02d}" for d in range(1, 29)] * 3
+    clean = Schema.infer(pd.DataFrame({"d": dates}))
+    assert clean["d"].kind is ColumnKind.DATETIME
+    messy = Schema.infer(pd.DataFrame({"d": [*dates, "2021-02-31"]}))  # no such day
+    assert messy["d"].kind is ColumnKind.CATEGORICAL

@@ -60,7 +60,6 @@ _CODE_NAME = re.compile(
 FEW_LEVELS = 10  # an integer column with at most this many values reads as codes
 CODE_LEVELS = 50  # ... or up to this many when its name says it is a code
 TEXT_MEAN_LENGTH = 40  # strings longer than this on average, mostly distinct, are free text
-DATETIME_PARSE_SHARE = 0.95  # share of non-missing strings that must parse as dates
 
 
 @dataclass(frozen=True)
@@ -393,7 +392,11 @@ _DATE_FORMATS = (
 
 
 def _datetime_format(series: pd.Series) -> str | None:
-    """The strftime format that parses (almost) all of these strings, if any."""
+    """The strftime format that parses every one of these strings, if any.
+
+    Every value must parse: the encoders refuse a value that does not, and a column with a
+    few malformed dates is better left categorical than failing at fit time.
+    """
     strings = series.dropna().astype(str).str.strip()
     if strings.empty or not strings.str.contains(r"\d", regex=True).all():
         return None
@@ -401,17 +404,19 @@ def _datetime_format(series: pd.Series) -> str | None:
     for fmt in _DATE_FORMATS:
         if fmt == "%Y%m%d" and not sample.str.fullmatch(r"(19|20)\d{6}").all():
             continue
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
-        if parsed.notna().mean() >= DATETIME_PARSE_SHARE:
+        if _parses_all(sample, fmt) and _parses_all(strings, fmt):
             return fmt
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not sample.str.contains(r"[-/:.]", regex=True).all():
-            return None
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    if parsed.notna().mean() >= DATETIME_PARSE_SHARE:
+    if not sample.str.contains(r"[-/:.]", regex=True).all():
+        return None
+    if _parses_all(sample, "mixed") and _parses_all(strings, "mixed"):
         return "mixed"
     return None
+
+
+def _parses_all(strings: pd.Series, fmt: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(pd.to_datetime(strings, format=fmt, errors="coerce").notna().all())
 
 
 def _short_list(names: list[Any], limit: int = 8) -> str:

@@ -18,7 +18,8 @@ linear between knots, and a value encodes as the inverse of that function (a kno
 middle of its interval: the mid-rank CDF). So decoding an encoded value is exact for
 knots and exact to round-off in between, and any score decodes to a value in range with
 the right marginal. Missing values add one score, from FrequencyIntervals over
-[present, missing]; a missing row's value score is a standard-normal draw.
+[present, missing]; a missing row's value score is a standard-normal draw (0 without
+jitter), so the value scores stay standard normal.
 """
 
 from __future__ import annotations
@@ -229,8 +230,10 @@ class NormalScoreNumeric:
         block = np.zeros((values.size, self.width), dtype=np.float64)
         block[:, 0] = normal_score(u)
         if self._missing is not None:
-            if missing.any():
+            if missing.any() and self.jitter:
                 block[missing, 0] = rng.standard_normal(int(missing.sum()))
+            elif missing.any():
+                block[missing, 0] = 0.0
             block[:, 1] = self._missing.encode(missing.astype(np.int64), rng, jitter=self.jitter)
         return block
 
