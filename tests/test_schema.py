@@ -171,3 +171,11 @@ def test_dates_with_a_malformed_value_stay_categorical() -> None:
     assert clean["d"].kind is ColumnKind.DATETIME
     messy = Schema.infer(pd.DataFrame({"d": [*dates, "2021-02-31"]}))  # no such day
     assert messy["d"].kind is ColumnKind.CATEGORICAL
+
+
+def test_huge_whole_floats_are_numeric_not_integer() -> None:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"big": rng.normal(size=50) * 1e300, "count": rng.integers(0, 500, 50)})
+    schema = Schema.infer(df)
+    assert schema["big"].kind is ColumnKind.NUMERIC
+    assert schema["count"].kind is ColumnKind.INTEGER

@@ -359,7 +359,9 @@ def _infer_numeric(
     name: str, values: pd.Series, n_distinct: int, all_distinct: bool, looks_like_id: bool
 ) -> ColumnSpec:
     floats = values.to_numpy(dtype=float)
-    integral = bool(np.all(np.isfinite(floats)) and np.all(floats == np.round(floats)))
+    # Whole numbers beyond 2**53 are not exact as floats; such columns stay numeric.
+    exact = np.all(np.isfinite(floats)) and np.all(np.abs(floats) <= 2**53)
+    integral = bool(exact and np.all(floats == np.round(floats)))
     if integral and n_distinct == 2:
         return ColumnSpec(name, ColumnKind.BOOLEAN)
     if integral and len(values) >= 20:

@@ -46,13 +46,13 @@ class GaussianCopula(Synthesizer):
         if self.max_fit_rows is not None and len(df) > self.max_fit_rows:
             rows = rng.choice(len(df), size=self.max_fit_rows, replace=False)
             df = df.iloc[np.sort(rows)].reset_index(drop=True)
-        report(progress, "encode", 0, 2)
+        report(progress, "fit", 0, 2)
         encoder = TableEncoder(schema, style="normal_score", max_knots=self.max_knots)
         scores = encoder.fit(df, seed=derive_seed(rng)).transform(df, seed=derive_seed(rng))
-        report(progress, "correlate", 1, 2)
+        report(progress, "fit", 1, 2)
         self.encoder_ = encoder
         self.correlation_ = nearest_correlation(scores)
-        report(progress, "done", 2, 2)
+        report(progress, "fit", 2, 2)
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         width = self.correlation_.shape[0]
