@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit clean frontend
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
 test: lint typecheck unit
+
+frontend:  ## rebuild the web page into src/synthera/server/static (needs Node 20)
+	cd frontend && npm ci --no-audit --no-fund && npm test && npm run build
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 """Fit and sample every shared table with one model; print and record kinds and timings.
 
     .venv/bin/python -m benchmarks.fit_all_tables [--model gaussian_copula] [--tables census,...]
+        [--param epochs=5 --param device=cpu ...]
 
 Writes benchmarks/results/fit_all_tables_<model>.json. Figures are wall-clock seconds on
 whatever machine runs it; the machine is named in the output.
@@ -15,16 +16,21 @@ import platform
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from benchmarks.tables import TABLES
 from synthera import __version__
+from synthera.cli import load_params
 from synthera.models.registry import get_synthesizer
 from synthera.schema import Schema
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def run(model: str, names: list[str], seed: int) -> dict[str, object]:
+def run(
+    model: str, names: list[str], seed: int, params: dict[str, Any] | None = None
+) -> dict[str, object]:
+    params = params or {}
     rows = []
     for name in names:
         table = TABLES[name]
@@ -35,7 +41,7 @@ def run(model: str, names: list[str], seed: int) -> dict[str, object]:
         df = table.read()
         read_s = time.perf_counter() - started
         schema = Schema.infer(df, target=table.target, sensitive=table.sensitive)
-        synthesizer = get_synthesizer(model)
+        synthesizer = get_synthesizer(model, **params)
         started = time.perf_counter()
         synthesizer.fit(df, schema, seed=seed)
         fit_s = time.perf_counter() - started
@@ -53,6 +59,7 @@ def run(model: str, names: list[str], seed: int) -> dict[str, object]:
             "fit_s": round(fit_s, 2),
             "sample_s": round(sample_s, 2),
             "notes": list(schema.notes),
+            "fit_warnings": list(getattr(synthesizer, "fit_warnings_", [])),
         }
         rows.append(row)
         print(
@@ -65,7 +72,9 @@ def run(model: str, names: list[str], seed: int) -> dict[str, object]:
         "synthera_version": __version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "command": f"python -m benchmarks.fit_all_tables --model {model}",
+        "command": f"python -m benchmarks.fit_all_tables --model {model}"
+        + "".join(f" --param {k}={json.dumps(v)}" for k, v in params.items()),
+        "params": params,
         "tables": rows,
     }
 
@@ -75,8 +84,12 @@ def main() -> None:
     parser.add_argument("--model", default="gaussian_copula")
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--param", action="append", default=[], help="model parameter key=value (repeatable)"
+    )
     args = parser.parse_args()
-    result = run(args.model, args.tables.split(","), args.seed)
+    params = load_params(None, args.param)
+    result = run(args.model, args.tables.split(","), args.seed, params)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"fit_all_tables_{args.model}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

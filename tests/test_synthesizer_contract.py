@@ -12,7 +12,24 @@ from synthera.models.registry import BUILTIN_SYNTHESIZERS, get_synthesizer
 from synthera.schema import ColumnKind, Schema
 
 # Small settings so neural models stay fast in the unit tests.
-FAST_PARAMS: dict[str, dict[str, object]] = {}
+FAST_PARAMS: dict[str, dict[str, object]] = {
+    "ctgan": {
+        "epochs": 2,
+        "batch_size": 100,
+        "embedding_dim": 16,
+        "generator_dim": (32, 32),
+        "discriminator_dim": (32, 32),
+        "collapse_check_rows": 1000,
+    },
+    "tvae": {
+        "epochs": 10,
+        "batch_size": 100,
+        "embedding_dim": 16,
+        "compress_dims": (32, 32),
+        "decompress_dims": (32, 32),
+        "collapse_check_rows": 1000,
+    },
+}
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_SYNTHESIZERS))

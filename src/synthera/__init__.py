@@ -18,6 +18,8 @@ _PUBLIC = {
     "Synthesizer": "synthera.models.base",
     "SyntheraError": "synthera.errors",
     "available_synthesizers": "synthera.models.registry",
+    "compare": "synthera.evaluation",
+    "evaluate": "synthera.evaluation",
     "get_synthesizer": "synthera.models.registry",
     "read_table": "synthera.io",
     "split_holdout": "synthera.io",
@@ -32,6 +34,8 @@ __all__ = [
     "Synthesizer",
     "__version__",
     "available_synthesizers",
+    "compare",
+    "evaluate",
     "get_synthesizer",
     "read_table",
     "split_holdout",
@@ -40,6 +44,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from synthera.errors import SyntheraError
+    from synthera.evaluation import compare, evaluate
     from synthera.io import read_table, split_holdout, write_table
     from synthera.models.base import Synthesizer
     from synthera.models.registry import available_synthesizers, get_synthesizer

@@ -240,6 +240,9 @@ def fit(
         synthesizer.fit(table, schema, seed=seed, progress=progress)
     seconds = time.perf_counter() - started
     synthesizer.save(out)
+    fit_notes = [str(note) for note in getattr(synthesizer, "fit_warnings_", [])]
+    for note in fit_notes:  # e.g. a mode-collapse check that found missing categories
+        stderr.print(f"[yellow]note:[/] {escape(note)}")
     summary = {
         "model": synthesizer.name,
         "out": str(out),
@@ -247,6 +250,7 @@ def fit(
         "columns": len(schema.columns),
         "fit_seconds": round(seconds, 3),
         "seed": seed,
+        "notes": fit_notes,
     }
     if as_json:
         emit_json(summary)
@@ -267,14 +271,32 @@ def sample(
         list[str] | None,
         typer.Option("--condition", "-c", help="Fix a column: column=value (repeatable)."),
     ] = None,
+    rebalance: Annotated[
+        str | None,
+        typer.Option("--rebalance", help="Give this categorical column a uniform class mix."),
+    ] = None,
+    ratios: Annotated[
+        str | None,
+        typer.Option("--ratios", help="Class mix for --rebalance: 'a=0.7,b=0.3'."),
+    ] = None,
     seed: SeedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate synthetic rows from a saved model."""
+    from synthera.augment import rebalanced_sample
+
     synthesizer = Synthesizer.load(model_dir)
     conditions = parse_assignments(condition, "--condition") or None
+    if ratios is not None and rebalance is None:
+        raise ParameterError("--ratios needs --rebalance COLUMN")
+    if rebalance is not None and conditions:
+        raise ParameterError("use either --condition or --rebalance, not both")
     started = time.perf_counter()
-    table = synthesizer.sample(rows, conditions=conditions, seed=seed)
+    if rebalance is not None:
+        mix = parse_ratios(ratios) if ratios is not None else None
+        table = rebalanced_sample(synthesizer, rows, rebalance, ratios=mix, seed=seed)
+    else:
+        table = synthesizer.sample(rows, conditions=conditions, seed=seed)
     seconds = time.perf_counter() - started
     write_table(table, out)
     summary = {"out": str(out), "rows": len(table), "sample_seconds": round(seconds, 3)}
@@ -337,8 +359,80 @@ def demo(
         f"fitted [bold]{synthesizer.name}[/] on {len(train)} rows × {len(schema.columns)} "
         f"columns in {fit_seconds:.1f} s; sampled {len(synthetic)} rows"
     )
+    from synthera.evaluation import evaluate
+
+    with RichProgress(stderr, enabled=not quiet) as progress:
+        report = evaluate(train, synthetic, holdout, schema, seed=seed, progress=progress)
+    paths["report"] = out / "report.html"
+    report.to_html(paths["report"])
     for name, path in paths.items():
         typer.echo(f"{name:>10}: {path}")
+
+
+def parse_ratios(text: str) -> dict[str, float]:
+    """`'>50K=0.3,<=50K=0.7'` -> `{">50K": 0.3, "<=50K": 0.7}`: the last `=` of each part
+    separates the class from its weight, so labels may contain `=`."""
+    result: dict[str, float] = {}
+    for part in text.split(","):
+        label, sep, weight = part.strip().rpartition("=")
+        try:
+            result[label.strip()] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep or not label.strip():
+            raise ParameterError(f"--ratios part {part.strip()!r} must look like class=weight")
+    return result
+
+
+@app.command()
+@handles_user_errors
+def augment(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet table to augment.")],
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by `fit`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or Parquet file to write.")],
+    rows: Annotated[
+        int | None, typer.Option("-n", "--rows", min=0, help="Add this many synthetic rows.")
+    ] = None,
+    balance: Annotated[
+        str | None,
+        typer.Option("--balance", help="Add the rows each class of this column lacks."),
+    ] = None,
+    mark_column: Annotated[
+        str | None,
+        typer.Option("--mark-column", help="Add this boolean column: true on synthetic rows."),
+    ] = None,
+    seed: SeedOption = None,
+    delimiter: DelimiterOption = None,
+    missing: MissingOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the table plus synthetic rows (a number of rows, or enough to balance a
+    column's classes); the input file is never overwritten."""
+    from synthera.augment import augment as augment_table
+
+    if (rows is None) == (balance is None):
+        raise ParameterError("give exactly one of --rows N or --balance COLUMN")
+    table = _read(data, delimiter, missing)
+    synthesizer = Synthesizer.load(model_dir)
+    started = time.perf_counter()
+    result = augment_table(
+        table, synthesizer, rows=rows, balance=balance, mark_column=mark_column, seed=seed
+    )
+    seconds = time.perf_counter() - started
+    write_table(result, out, protect=[data])
+    added = len(result) - len(table)
+    summary = {"out": str(out), "rows": len(result), "synthetic_rows": added}
+    if as_json:
+        emit_json({**summary, "sample_seconds": round(seconds, 3)})
+    else:
+        stderr.print(
+            f"wrote {len(table):,} real + {added:,} synthetic rows in {seconds:.1f} s "
+            f"→ {escape(str(out))}"
+        )
+
+
+import synthera.cli_server  # noqa: E402, F401  (registers `serve` and `users`)
+from synthera import cli_evaluate  # noqa: E402, F401  (registers `evaluate`, `compare`)
 
 
 def main() -> None:

@@ -97,7 +97,8 @@ class Synthesizer(ABC):
         rng = make_rng(seed)
         if conditions is None:
             return self._sample(int(n), rng)
-        return ConditionSampler(self.schema_, self._sample).sample(int(n), conditions, rng)
+        sampler = ConditionSampler(self.schema_, self._sample, native=self._sample_conditional)
+        return sampler.sample(int(n), conditions, rng)
 
     @abstractmethod
     def _fit(
@@ -112,6 +113,14 @@ class Synthesizer(ABC):
     @abstractmethod
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """`n` unconditional rows with every schema column, in schema order."""
+
+    def _sample_conditional(
+        self, n: int, wanted: Mapping[str, Any], rng: np.random.Generator
+    ) -> pd.DataFrame | None:
+        """`n` rows that meet `wanted` ({column: value}, checked to name modelled
+        columns), generated natively (CTGAN's conditional vector), or None when this model
+        cannot: then the rows come from rejection sampling."""
+        return None
 
     # ---- persistence ------------------------------------------------------------
 

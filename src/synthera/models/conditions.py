@@ -23,6 +23,8 @@ from synthera.schema import MODELLED_KINDS, ColumnKind, Schema
 
 Conditions: TypeAlias = Mapping[str, Any] | pd.DataFrame
 SampleFn: TypeAlias = Callable[[int, np.random.Generator], pd.DataFrame]
+# A model's own conditional sampler: rows meeting {column: value}, or None if it cannot.
+NativeFn: TypeAlias = Callable[[int, Mapping[str, Any], np.random.Generator], pd.DataFrame | None]
 
 NUMERIC_BAND = 0.05  # half-width of the accepted band, in standard deviations of the column
 MIN_BATCH = 1_000
@@ -54,9 +56,10 @@ def _scalar_key(value: Any) -> str:
 class ConditionSampler:
     """Draws from an unconditional sampler until enough rows meet the conditions."""
 
-    def __init__(self, schema: Schema, sample: SampleFn) -> None:
+    def __init__(self, schema: Schema, sample: SampleFn, native: NativeFn | None = None) -> None:
         self.schema = schema
         self._sample = sample
+        self._native = native
 
     def sample(self, n: int, conditions: Conditions, rng: np.random.Generator) -> pd.DataFrame:
         if isinstance(conditions, pd.DataFrame):
@@ -103,6 +106,10 @@ class ConditionSampler:
         self._check_columns(list(wanted))
         if n == 0 or not wanted:
             return self._sample(n, rng)
+        if self._native is not None:
+            native_rows = self._native(n, wanted, rng)
+            if native_rows is not None:
+                return native_rows
         budget = int(min(MAX_BUDGET, max(MIN_BUDGET, BUDGET_FACTOR * n)))
         accepted: list[pd.DataFrame] = []
         have = drawn = 0

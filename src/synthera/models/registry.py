@@ -17,6 +17,8 @@ from synthera.models.base import Synthesizer
 # name -> "module:Class"; the first name that imports is the default.
 BUILTIN_SYNTHESIZERS: dict[str, str] = {
     "gaussian_copula": "synthera.models.copula:GaussianCopula",
+    "ctgan": "synthera.models.ctgan:CTGAN",
+    "tvae": "synthera.models.tvae:TVAE",
 }
 DEFAULT_PREFERENCE = ("gaussian_copula",)
 

@@ -1,0 +1,194 @@
+"""`synthera evaluate` and `synthera compare`: the evaluation suite on the command line.
+
+Registered on `synthera.cli.app` when `synthera.cli` imports this module. The heavy
+imports (scikit-learn, Plotly) happen inside the commands, so `synthera --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from synthera.cli import (
+    DelimiterOption,
+    MissingOption,
+    QuietOption,
+    SensitiveOption,
+    TargetOption,
+    _read,
+    _split_names,
+    app,
+    handles_user_errors,
+    stderr,
+)
+from synthera.errors import ParameterError
+from synthera.progress_bar import RichProgress
+from synthera.schema import Schema
+
+if TYPE_CHECKING:
+    from synthera.report.report import FamilyScore
+
+RealOption = Annotated[
+    Path, typer.Option("--real", help="The real table the generator was trained on.")
+]
+HoldoutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--holdout", help="Real rows the generator never saw (split from --real if omitted)."
+    ),
+]
+SchemaOption = Annotated[
+    Path | None, typer.Option("--schema", help="Schema JSON (inferred from --real if omitted).")
+]
+EvalSeedOption = Annotated[int, typer.Option("--seed", help="Random seed (reproducible).")]
+JsonPathOption = Annotated[
+    Path | None, typer.Option("--json", help="Also write every metric as JSON to this file.")
+]
+COLOURS = {"green": "green", "amber": "yellow", "red": "red", "grey": "bright_black"}
+
+
+def _schema(schema_file: Path | None, target: str | None, sensitive: str | None) -> Schema | None:
+    if schema_file is None:
+        return None
+    schema = Schema.load(schema_file)
+    if target or sensitive:
+        schema = schema.with_overrides(target=target, sensitive=_split_names(sensitive) or None)
+    return schema
+
+
+def _check_outputs(outputs: list[Path | None], inputs: list[Path | None]) -> None:
+    """Refuse to write a report over one of the input tables."""
+    for out in outputs:
+        if out is None:
+            continue
+        if out.is_dir():
+            raise ParameterError(f"cannot write {out}: it is a folder")
+        for source in inputs:
+            if source is not None and out.exists() and source.exists() and out.samefile(source):
+                raise ParameterError(f"refusing to write {out}: it is the input table {source}")
+
+
+def _print_scorecard(title: str, cards: list[FamilyScore]) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("family")
+    table.add_column("verdict")
+    table.add_column("headline")
+    for card in cards:
+        colour = COLOURS[card.status]
+        table.add_row(card.family, f"[{colour}]{card.status}[/]", escape(card.headline))
+    stderr.print(table)
+
+
+@app.command()
+@handles_user_errors
+def evaluate(
+    real: RealOption,
+    synthetic: Annotated[Path, typer.Option("--synthetic", help="The synthetic table to judge.")],
+    holdout: HoldoutOption = None,
+    target: TargetOption = None,
+    sensitive: SensitiveOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML report to write.")] = Path(
+        "report.html"
+    ),
+    json_out: JsonPathOption = None,
+    schema_file: SchemaOption = None,
+    seed: EvalSeedOption = 0,
+    delimiter: DelimiterOption = None,
+    missing: MissingOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Judge a synthetic table: fidelity, utility, privacy and fairness, each beside its
+    real-vs-real reference, as an HTML report (and JSON)."""
+    from synthera.evaluation import evaluate as run_evaluation
+
+    _check_outputs([out, json_out], [real, synthetic, holdout])
+    real_table = _read(real, delimiter, missing)
+    synthetic_table = _read(synthetic, delimiter, missing)
+    holdout_table = _read(holdout, delimiter, missing) if holdout is not None else None
+    schema = _schema(schema_file, target, sensitive)
+    with RichProgress(stderr, enabled=not quiet) as progress:
+        report = run_evaluation(
+            real_table,
+            synthetic_table,
+            holdout=holdout_table,
+            schema=schema,
+            target=target,
+            sensitive=_split_names(sensitive) or None,
+            seed=seed,
+            progress=progress,
+            name=synthetic.name,
+        )
+    for note in report.notes:
+        stderr.print(f"[yellow]note:[/] {escape(note)}")
+    _print_scorecard(f"scorecard: {escape(synthetic.name)}", report.scorecard)
+    report.to_html(out)
+    typer.echo(f"report: {out}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.to_json() + "\n", encoding="utf-8")
+        typer.echo(f"metrics: {json_out}")
+
+
+def _unique_names(paths: list[Path]) -> list[str]:
+    """File names, made unique by their folder (or a number) where two are alike."""
+    names = [p.name for p in paths]
+    if len(set(names)) == len(names):
+        return names
+    names = [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in paths]
+    return [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
+
+
+@app.command()
+@handles_user_errors
+def compare(
+    synthetic: Annotated[list[Path], typer.Argument(help="Synthetic tables to compare.")],
+    real: RealOption,
+    holdout: HoldoutOption = None,
+    target: TargetOption = None,
+    sensitive: SensitiveOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML comparison to write.")] = Path(
+        "comparison.html"
+    ),
+    json_out: JsonPathOption = None,
+    schema_file: SchemaOption = None,
+    seed: EvalSeedOption = 0,
+    delimiter: DelimiterOption = None,
+    missing: MissingOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Evaluate several synthetic tables on the same split and seed, side by side."""
+    from synthera.evaluation import compare as run_comparison
+
+    _check_outputs([out, json_out], [real, holdout, *synthetic])
+    real_table = _read(real, delimiter, missing)
+    holdout_table = _read(holdout, delimiter, missing) if holdout is not None else None
+    tables = {
+        name: _read(path, delimiter, missing)
+        for name, path in zip(_unique_names(synthetic), synthetic, strict=True)
+    }
+    schema = _schema(schema_file, target, sensitive)
+    with RichProgress(stderr, enabled=not quiet) as progress:
+        comparison = run_comparison(
+            real_table,
+            tables,
+            holdout=holdout_table,
+            schema=schema,
+            target=target,
+            sensitive=_split_names(sensitive) or None,
+            seed=seed,
+            progress=progress,
+        )
+    for note in comparison.notes:
+        stderr.print(f"[yellow]note:[/] {escape(note)}")
+    for report in comparison.reports:
+        _print_scorecard(f"scorecard: {escape(report.name)}", report.scorecard)
+    comparison.to_html(out)
+    typer.echo(f"comparison: {out}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(comparison.to_json() + "\n", encoding="utf-8")
+        typer.echo(f"metrics: {json_out}")
