@@ -20,6 +20,8 @@ from synthera import __version__
 from synthera.errors import ModelFileError, NotFittedError, ParameterError, SyntheraError
 from synthera.models.conditions import Conditions, ConditionSampler
 from synthera.models.persistence import read_model_dir, write_model_dir
+from synthera.privacy.ledger import PrivacyLedger
+from synthera.privacy.spec import PrivacySpec
 from synthera.progress import ProgressCallback
 from synthera.schema import Schema
 from synthera.seeding import Seed, make_rng
@@ -30,9 +32,11 @@ class Synthesizer(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    supports_privacy: ClassVar[bool] = False  # implements `_fit_private`
 
     schema_: Schema
     n_training_rows_: int
+    privacy_: PrivacyLedger | None  # what a private fit spent; None when not private
 
     # ---- hyper-parameters -------------------------------------------------------
 
@@ -71,14 +75,32 @@ class Synthesizer(ABC):
         *,
         seed: Seed = None,
         progress: ProgressCallback | None = None,
+        privacy: PrivacySpec | Mapping[str, Any] | None = None,
     ) -> Self:
-        """Learn `df`. Without a schema one is inferred (see `Schema.infer`)."""
+        """Learn `df`. Without a schema one is inferred (see `Schema.infer`).
+        `privacy` ({"epsilon": 1.0, ...}, see `PrivacySpec`) trains with differential
+        privacy; the ε covers everything the model learns from `df`."""
+        spec = PrivacySpec.coerce(privacy)
+        if spec is not None and not self.supports_privacy:
+            from synthera.models.registry import private_synthesizer_names
+
+            raise ParameterError(
+                f"{self.name} cannot train with differential privacy "
+                f"(models that can: {', '.join(private_synthesizer_names()) or 'none installed'})"
+            )
         if len(df) == 0:
             raise ParameterError("cannot fit on a table with no rows")
         schema = schema if schema is not None else Schema.infer(df)
         schema.validate(df)
         table = df[schema.names].reset_index(drop=True)
-        self._fit(table, schema, make_rng(seed), progress)
+        rng = make_rng(seed)
+        if spec is None:
+            self._fit(table, schema, rng, progress)
+            self.privacy_ = None
+        else:
+            ledger = self._fit_private(table, schema, rng, progress, spec)
+            ledger.check_within_target()
+            self.privacy_ = ledger
         self.schema_ = schema
         self.n_training_rows_ = len(table)
         return self
@@ -109,6 +131,18 @@ class Synthesizer(ABC):
         progress: ProgressCallback | None,
     ) -> None:
         """Learn the table; `df` holds exactly the schema's columns in its order."""
+
+    def _fit_private(
+        self,
+        df: pd.DataFrame,
+        schema: Schema,
+        rng: np.random.Generator,
+        progress: ProgressCallback | None,
+        spec: PrivacySpec,
+    ) -> PrivacyLedger:
+        """Learn the table under differential privacy (models with `supports_privacy`);
+        return the ledger of what every part that read `df` spent."""
+        raise NotImplementedError(f"{self.name} does not implement private training")
 
     @abstractmethod
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -141,6 +175,7 @@ class Synthesizer(ABC):
             "params": self.get_params(),
             "schema": self.schema_.to_dict(),
             "n_training_rows": self.n_training_rows_,
+            "privacy": None if self.privacy_ is None else self.privacy_.to_dict(),
         }
         return write_model_dir(directory, header, self._get_state())
 
@@ -157,6 +192,8 @@ class Synthesizer(ABC):
             model = model_cls.from_params(header.get("params") or {})
             schema = Schema.from_dict(header["schema"])
             model._set_state(state, schema)
+            privacy = header.get("privacy")
+            model.privacy_ = None if privacy is None else PrivacyLedger.from_dict(privacy)
         except (KeyError, TypeError, ValueError, IndexError, SyntheraError) as exc:
             raise ModelFileError(f"{directory} holds an unreadable model state: {exc}") from None
         model.schema_ = schema

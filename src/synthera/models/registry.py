@@ -72,6 +72,18 @@ def default_synthesizer_name() -> str:
     raise UnknownModelError("no synthesizer can be imported; reinstall synthera")
 
 
+def private_synthesizer_names() -> list[str]:
+    """Installed models that can train with differential privacy."""
+    names = []
+    for name in sorted({*BUILTIN_SYNTHESIZERS, *_registered}):
+        try:
+            if synthesizer_class(name).supports_privacy:
+                names.append(name)
+        except UnknownModelError:
+            continue
+    return names
+
+
 def available_synthesizers() -> list[SynthesizerInfo]:
     infos = []
     for name in sorted({*BUILTIN_SYNTHESIZERS, *_registered}):
