@@ -19,8 +19,10 @@ BUILTIN_SYNTHESIZERS: dict[str, str] = {
     "gaussian_copula": "synthera.models.copula:GaussianCopula",
     "ctgan": "synthera.models.ctgan:CTGAN",
     "tvae": "synthera.models.tvae:TVAE",
+    "autoregressive": "synthera.models.autoregressive:AutoregressiveSynthesizer",
+    "aim": "synthera.models.marginal:AIMSynthesizer",
 }
-DEFAULT_PREFERENCE = ("gaussian_copula",)
+DEFAULT_PREFERENCE = ("autoregressive", "gaussian_copula")
 
 _registered: dict[str, type[Synthesizer]] = {}
 
