@@ -142,6 +142,11 @@ def _cell(metrics: dict[str, Any], name: str, key: str = "value", digits: int = 
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _cpu(record: dict[str, Any]) -> str:
+    cpu = record.get("fit_cpu_seconds")
+    return "—" if cpu is None else f"{cpu:.0f}"
+
+
 def markdown() -> str:
     records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
     lines = []
@@ -157,7 +162,7 @@ def markdown() -> str:
         lines += [
             f"### {table_name}{size}",
             "",
-            "| model | fit s | sample s | peak MB | shapes | trends | detection AUC | "
+            "| model | fit s (CPU s) | sample s | peak MB | shapes | trends | detection AUC | "
             "TSTR AUC | DCR share | exact copies | fit time vs SDV CTGAN |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -183,8 +188,8 @@ def markdown() -> str:
             if ctgan and r is not ctgan:
                 ratio = f"{r['fit_seconds'] / ctgan['fit_seconds']:.3f}"
             lines.append(
-                f"| {r['model']} | {r['fit_seconds']:.1f} | {r['sample_seconds']:.1f} | "
-                f"{r['peak_memory_mb']:.0f} | "
+                f"| {r['model']} | {r['fit_seconds']:.1f} ({_cpu(r)}) | "
+                f"{r['sample_seconds']:.1f} | {r['peak_memory_mb']:.0f} | "
                 + " | ".join(
                     _cell(m, name)
                     for name in ("column_shapes", "pair_trends", "detection_auc", "tstr_roc_auc")

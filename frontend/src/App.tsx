@@ -6,14 +6,16 @@ import { DashboardPage } from "./pages/DashboardPage";
 import { DatasetPage } from "./pages/DatasetPage";
 import { DatasetsPage } from "./pages/DatasetsPage";
 import { LoginPage } from "./pages/LoginPage";
+import { ProjectsPage } from "./pages/ProjectsPage";
 import { match, navigate, useLocation } from "./router";
 import type { SessionInfo } from "./types";
 
-function Page({ path }: { path: string }) {
+function Page({ path, userId }: { path: string; userId: string }) {
+  if (path === "/projects") return <ProjectsPage userId={userId} />;
   let params = match("/datasets/:id/compare", path);
   if (params) return <ComparePage datasetId={params.id} />;
   params = match("/datasets/:id", path);
-  if (params) return <DatasetPage key={params.id} id={params.id} />;
+  if (params) return <DatasetPage key={params.id} id={params.id} userId={userId} />;
   params = match("/evaluations/:id", path);
   if (params) return <DashboardPage key={params.id} id={params.id} />;
   return <DatasetsPage />;
@@ -61,6 +63,7 @@ export function App() {
           Synthera
         </Link>
         <nav aria-label="Account">
+          <Link href="/projects">Projects</Link>
           <span>{session.user.username}</span>
           <a href="/api/v1/docs">API</a>
           <button type="button" className="secondary" onClick={() => void signOut()}>
@@ -68,7 +71,7 @@ export function App() {
           </button>
         </nav>
       </header>
-      <Page path={location.pathname} />
+      <Page path={location.pathname} userId={session.user.id} />
     </>
   );
 }

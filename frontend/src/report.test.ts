@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bestIndexes, format, metrics, scorecard } from "./report";
+import { bestIndexes, format, groupFigures, metrics, scorecard } from "./report";
+import type { Figure } from "./types";
 
 const report = {
   scorecard: [
@@ -38,5 +39,27 @@ describe("report", () => {
     expect(format(null)).toBe("—");
     expect(format(0.123456)).toBe("0.123");
     expect(format(1234)).toBe("1,234");
+  });
+
+  it("gathers consecutive figures of one group under one heading", () => {
+    const figure = (section: string, group: string, label: string): Figure => ({
+      section,
+      group,
+      heading: group,
+      label,
+      tall: false,
+      figure: { data: [], layout: {} },
+    });
+    const groups = groupFigures([
+      figure("fidelity", "distributions", "age"),
+      figure("fidelity", "distributions", "sex"),
+      figure("fidelity", "cramers_v_difference", "real"),
+      figure("privacy", "dcr", "dcr"),
+    ]);
+    expect(groups.map((g) => [g.section, g.group, g.figures.map((f) => f.label)])).toEqual([
+      ["fidelity", "distributions", ["age", "sex"]],
+      ["fidelity", "cramers_v_difference", ["real"]],
+      ["privacy", "dcr", ["dcr"]],
+    ]);
   });
 });

@@ -1,3 +1,5 @@
+import type { Figure } from "./types";
+
 // Reading a Report's JSON (synthera.evaluate(...).to_dict()) without depending on more of
 // its shape than the scorecard and the metric list; anything else is shown generically.
 
@@ -93,64 +95,81 @@ export function notes(report: Json): string[] {
   return Array.isArray(report.notes) ? report.notes.map(String) : [];
 }
 
-export interface Distribution {
-  column: string;
-  data: unknown[];
-  barmode: "overlay" | "group";
+/** The report's sections, in the HTML report's order and words. */
+export const SECTIONS: [string, string][] = [
+  ["fidelity", "Fidelity: does the synthetic table look like the real one?"],
+  ["utility", "Utility: can you learn from the synthetic table?"],
+  ["privacy", "Privacy: does the synthetic table give away real people?"],
+  ["fairness", "Fairness: are groups treated as in the real data?"],
+];
+
+export interface FigureGroup {
+  section: string;
+  group: string;
+  heading: string;
+  figures: Figure[];
 }
 
-/** Real vs synthetic shares per column, as the HTML report draws them. */
-export function distributions(report: Json): Distribution[] {
-  const raw = report.distributions;
-  if (!raw || typeof raw !== "object") return [];
-  const out: Distribution[] = [];
-  for (const [column, value] of Object.entries(raw as Record<string, Json>)) {
-    if (!value || !Array.isArray(value.real) || !Array.isArray(value.synthetic)) continue;
-    if (value.kind === "numeric" && Array.isArray(value.edges)) {
-      const edges = value.edges as number[];
-      const centres = edges.slice(1).map((edge, i) => (edge + edges[i]) / 2);
-      const width = edges.length > 1 ? edges[1] - edges[0] : 1;
+/** Consecutive figures of one group (say the three Cramér's V maps) under one heading. */
+export function groupFigures(figures: Figure[]): FigureGroup[] {
+  const out: FigureGroup[] = [];
+  for (const figure of figures) {
+    const last = out[out.length - 1];
+    if (last && last.group === figure.group && last.section === figure.section) {
+      last.figures.push(figure);
+    } else {
       out.push({
-        column,
-        barmode: "overlay",
-        data: ["real", "synthetic"].map((side) => ({
-          type: "bar",
-          name: side,
-          x: centres,
-          y: value[side],
-          width,
-          opacity: 0.55,
-        })),
-      });
-    } else if (Array.isArray(value.categories)) {
-      out.push({
-        column,
-        barmode: "group",
-        data: ["real", "synthetic"].map((side) => ({
-          type: "bar",
-          name: side,
-          x: (value.categories as unknown[]).map(String),
-          y: value[side],
-        })),
+        section: figure.section,
+        group: figure.group,
+        heading: figure.heading,
+        figures: [figure],
       });
     }
   }
   return out;
 }
 
-/** One family's metrics as bars: the synthetic value beside the holdout reference. */
-export function familyChart(rows: MetricRow[]): unknown[] {
-  const shown = rows.filter(
-    (row) => row.value !== null && Math.abs(row.value) <= 1.5 && !row.skipped,
-  );
-  if (shown.length === 0) return [];
-  return [
-    { type: "bar", name: "synthetic", x: shown.map((r) => r.label), y: shown.map((r) => r.value) },
-    {
-      type: "bar",
-      name: "reference (holdout)",
-      x: shown.map((r) => r.label),
-      y: shown.map((r) => r.reference),
-    },
-  ];
+export interface GroupRow {
+  group: string;
+  real_share: number | null;
+  synthetic_share: number | null;
+  holdout_share: number | null;
+  real_rate: number | null;
+  synthetic_rate: number | null;
+  holdout_rate: number | null;
+}
+
+export interface GroupTable {
+  column: string;
+  rate: string; // what the rate is, e.g. "P(income = >50K)"
+  rows: GroupRow[];
+}
+
+/** Per sensitive column: each group's share and target rate (the fairness tables). */
+export function groupTables(report: Json): GroupTable[] {
+  const raw = Array.isArray(report.metrics) ? (report.metrics as Json[]) : [];
+  const gap = raw.find((item) => item.name === "target_rate_gap");
+  const details = (gap?.details ?? {}) as Json;
+  const groups = (details.groups ?? {}) as Record<string, Json[]>;
+  const rate =
+    details.positive !== undefined && details.positive !== null
+      ? `P(${String(details.target)} = ${String(details.positive)})`
+      : `mean ${String(details.target)}`;
+  return Object.entries(groups).map(([column, rows]) => ({
+    column,
+    rate,
+    rows: rows.map((row) => ({
+      group: String(row.group),
+      real_share: num(row.real_share),
+      synthetic_share: num(row.synthetic_share),
+      holdout_share: num(row.holdout_share),
+      real_rate: num(row.real_rate),
+      synthetic_rate: num(row.synthetic_rate),
+      holdout_rate: num(row.holdout_rate),
+    })),
+  }));
+}
+
+export function percent(value: number | null): string {
+  return value === null ? "—" : `${(100 * value).toFixed(1)} %`;
 }

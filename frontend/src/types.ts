@@ -28,6 +28,8 @@ export interface SchemaJson {
 
 export interface Dataset {
   id: string;
+  owner_id: string;
+  project_id: string | null;
   name: string;
   file_format: string;
   size_bytes: number;
@@ -108,6 +110,7 @@ export interface SyntheticTable {
   seed: number | null;
   conditions: Record<string, unknown> | null;
   rebalance: string | null;
+  ratios: Record<string, number> | null;
   created_at: string;
   job: Job;
 }
@@ -118,6 +121,35 @@ export interface Evaluation {
   synthetic_id: string;
   created_at: string;
   job: Job;
+}
+
+export interface Member {
+  id: string;
+  username: string;
+  added_at: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  owner_id: string;
+  created_at: string;
+  members: Member[];
+}
+
+/** One chart of the report, as GET /evaluations/{id}/figures sends it. */
+export interface Figure {
+  section: string;
+  group: string;
+  heading: string;
+  label: string;
+  tall: boolean;
+  figure: { data: unknown[]; layout: Record<string, unknown> };
+}
+
+export interface Figures {
+  template: Record<string, unknown> | null;
+  figures: Figure[];
 }
 
 export const ACTIVE = ["queued", "running"];

@@ -221,12 +221,22 @@ def fit(
         Path | None, typer.Option("--params", help="JSON file of model parameters.")
     ] = None,
     seed: SeedOption = None,
+    epsilon: Annotated[
+        float | None,
+        typer.Option("--epsilon", help="Train with differential privacy: total budget ε."),
+    ] = None,
+    delta: Annotated[
+        float | None, typer.Option("--delta", help="Privacy δ (default 1/(10·rows)).")
+    ] = None,
+    max_grad_norm: Annotated[
+        float, typer.Option("--max-grad-norm", help="DP-SGD per-sample clipping norm.")
+    ] = 1.0,
     delimiter: DelimiterOption = None,
     missing: MissingOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Learn a table and save the fitted model as a directory."""
+    """Learn a table and save the fitted model as a directory (with --epsilon: privately)."""
     table = _read(data, delimiter, missing)
     if schema_file is not None:
         schema = Schema.load(schema_file)
@@ -235,9 +245,14 @@ def fit(
     else:
         schema = Schema.infer(table, target=target, sensitive=_split_names(sensitive))
     synthesizer = get_synthesizer(model, **load_params(params_file, param))
+    if epsilon is None and delta is not None:
+        raise ParameterError("--delta needs --epsilon (a private fit)")
+    privacy = None
+    if epsilon is not None:
+        privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm}
     started = time.perf_counter()
     with RichProgress(stderr, enabled=not quiet) as progress:
-        synthesizer.fit(table, schema, seed=seed, progress=progress)
+        synthesizer.fit(table, schema, seed=seed, progress=progress, privacy=privacy)
     seconds = time.perf_counter() - started
     synthesizer.save(out)
     fit_notes = [str(note) for note in getattr(synthesizer, "fit_warnings_", [])]
@@ -251,6 +266,7 @@ def fit(
         "fit_seconds": round(seconds, 3),
         "seed": seed,
         "notes": fit_notes,
+        "privacy": None if synthesizer.privacy_ is None else synthesizer.privacy_.to_dict(),
     }
     if as_json:
         emit_json(summary)
@@ -259,6 +275,13 @@ def fit(
             f"fitted [bold]{synthesizer.name}[/] on {len(table):,} rows × "
             f"{len(schema.columns)} columns in {seconds:.1f} s → {escape(str(out))}"
         )
+        if synthesizer.privacy_ is not None:
+            stderr.print(f"privacy: {escape(synthesizer.privacy_.summary())}")
+            for part in synthesizer.privacy_.parts:
+                stderr.print(
+                    f"  {escape(part.name)}: ε={part.epsilon:.3g}, δ={part.delta:.2g} "
+                    f"({escape(part.mechanism)})"
+                )
 
 
 @app.command()
@@ -431,8 +454,14 @@ def augment(
         )
 
 
-import synthera.cli_server  # noqa: E402, F401  (registers `serve` and `users`)
-from synthera import cli_evaluate  # noqa: E402, F401  (registers `evaluate`, `compare`)
+# Command groups register themselves on `app` when imported.
+from synthera import (  # noqa: E402
+    cli_evaluate,  # noqa: F401  evaluate, compare
+    cli_pipeline,  # noqa: F401  run
+    cli_privacy,  # noqa: F401  train-private, predict, sweep, audit-privacy
+    cli_server,  # noqa: F401  serve, users
+    cli_transformers,  # noqa: F401  evaluate-transformers
+)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from synthera.schema import Schema
 
 if TYPE_CHECKING:
     from synthera.report.report import FamilyScore
+    from synthera.transformer_eval import TransformerOptions
 
 RealOption = Annotated[
     Path, typer.Option("--real", help="The real table the generator was trained on.")
@@ -47,6 +48,14 @@ SchemaOption = Annotated[
 EvalSeedOption = Annotated[int, typer.Option("--seed", help="Random seed (reproducible).")]
 JsonPathOption = Annotated[
     Path | None, typer.Option("--json", help="Also write every metric as JSON to this file.")
+]
+TransformersOption = Annotated[
+    str | None,
+    typer.Option(
+        "--transformers",
+        help="Also fine-tune these models on real vs synthetic rows: 'default' or checkpoint "
+        "directories, comma-separated (see `evaluate-transformers`; needs the extra).",
+    ),
 ]
 COLOURS = {"green": "green", "amber": "yellow", "red": "red", "grey": "bright_black"}
 
@@ -100,6 +109,7 @@ def evaluate(
     delimiter: DelimiterOption = None,
     missing: MissingOption = None,
     quiet: QuietOption = False,
+    transformers: TransformersOption = None,
 ) -> None:
     """Judge a synthetic table: fidelity, utility, privacy and fairness, each beside its
     real-vs-real reference, as an HTML report (and JSON)."""
@@ -121,6 +131,7 @@ def evaluate(
             seed=seed,
             progress=progress,
             name=synthetic.name,
+            transformers=_transformer_options(transformers),
         )
     for note in report.notes:
         stderr.print(f"[yellow]note:[/] {escape(note)}")
@@ -131,6 +142,14 @@ def evaluate(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(report.to_json() + "\n", encoding="utf-8")
         typer.echo(f"metrics: {json_out}")
+
+
+def _transformer_options(models: str | None) -> TransformerOptions | None:
+    if models is None:
+        return None
+    from synthera.transformer_eval import TransformerOptions
+
+    return TransformerOptions(models=tuple(_split_names(models)))
 
 
 def _unique_names(paths: list[Path]) -> list[str]:
@@ -159,6 +178,7 @@ def compare(
     delimiter: DelimiterOption = None,
     missing: MissingOption = None,
     quiet: QuietOption = False,
+    transformers: TransformersOption = None,
 ) -> None:
     """Evaluate several synthetic tables on the same split and seed, side by side."""
     from synthera.evaluation import compare as run_comparison
@@ -181,6 +201,7 @@ def compare(
             sensitive=_split_names(sensitive) or None,
             seed=seed,
             progress=progress,
+            transformers=_transformer_options(transformers),
         )
     for note in comparison.notes:
         stderr.print(f"[yellow]note:[/] {escape(note)}")

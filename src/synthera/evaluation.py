@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -24,6 +24,9 @@ from synthera.progress import ProgressCallback, report
 from synthera.report.report import Comparison, Report
 from synthera.report.scorecard import scorecard
 from synthera.schema import ColumnKind, Schema
+
+if TYPE_CHECKING:
+    from synthera.transformer_eval import TransformerEvaluator, TransformerOptions
 
 HOLDOUT_FRACTION = 0.2
 
@@ -67,16 +70,22 @@ def evaluate(
     *,
     limits: EvaluationLimits | None = None,
     name: str = "synthetic",
+    transformers: TransformerOptions | None = None,
 ) -> Report:
     """Evaluate `synthetic` against `real` (the generator's training rows).
 
     Without `holdout`, 20 % of `real` is held out (seeded, stratified on the target)
     and the Report says so; the remaining 80 % then plays the training table. Without
     `schema` one is inferred from `real`. `target` enables utility and fairness,
-    `sensitive` (column names) fairness; both override the schema's roles.
+    `sensitive` (column names) fairness; both override the schema's roles. `transformers`
+    adds the transformer evaluation (needs a target and the `transformers` extra).
     """
     evaluator = Evaluator(real, holdout, schema, target, sensitive, seed, limits)
-    return evaluator.run(synthetic, name=name, progress=progress)
+    fine_tuner = _transformer_evaluator(evaluator, transformers)
+    result = evaluator.run(synthetic, name=name, progress=progress)
+    if fine_tuner is not None:
+        fine_tuner.run(synthetic, progress=progress).attach_to(result)
+    return result
 
 
 def compare(
@@ -90,15 +99,41 @@ def compare(
     progress: ProgressCallback | None = None,
     *,
     limits: EvaluationLimits | None = None,
+    transformers: TransformerOptions | None = None,
 ) -> Comparison:
-    """Evaluate several synthetic tables (name -> table) on the same split and seed."""
+    """Evaluate several synthetic tables (name -> table) on the same split and seed;
+    `transformers` adds a transformer column family (fine-tuned on the real rows once)."""
     if not synthetic:
         raise ParameterError("compare needs at least one synthetic table")
     evaluator = Evaluator(real, holdout, schema, target, sensitive, seed, limits)
-    reports = [
-        evaluator.run(table, name=name, progress=progress) for name, table in synthetic.items()
-    ]
+    fine_tuner = _transformer_evaluator(evaluator, transformers)
+    reports = []
+    for name, table in synthetic.items():
+        result = evaluator.run(table, name=name, progress=progress)
+        if fine_tuner is not None:
+            fine_tuner.run(table, progress=progress).attach_to(result)
+        reports.append(result)
     return Comparison(reports, notes=list(evaluator.notes))
+
+
+def _transformer_evaluator(
+    evaluator: Evaluator, options: TransformerOptions | None
+) -> TransformerEvaluator | None:
+    """The transformer side on the evaluator's split, checked before any other work."""
+    if options is None:
+        return None
+    from synthera.transformer_eval import TransformerEvaluator
+
+    if evaluator.schema.target is None:
+        raise ParameterError("transformer evaluation needs a target column")
+    return TransformerEvaluator(
+        evaluator.train,
+        evaluator.holdout,
+        evaluator.schema.target,
+        options=options,
+        seed=evaluator.seed,
+        schema=evaluator.schema,
+    )
 
 
 def _names(value: Sequence[str] | str | None) -> list[str] | None:

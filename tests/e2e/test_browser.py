@@ -1,5 +1,6 @@
-"""End to end in a real browser: sign-in → upload → schema → train → generate → evaluate →
-dashboard → download, against `synthera serve` started as a person would.
+"""End to end in a real browser: sign-in → upload (dropped on the page) → schema → train →
+generate (rebalanced) → evaluate → dashboard → download, against `synthera serve` started
+as a person would.
 
 Uses Debian's headless Chromium (/usr/bin/chromium) through the Python `playwright`
 package (no browser download). Skips when either is missing, unless
@@ -39,7 +40,7 @@ BROWSER_ARGS = [
 PASSWORD = "a long admin password"
 
 try:
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import Locator, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
 
@@ -104,6 +105,21 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
         (tmp_path / "server.log").write_text("".join(lines), encoding="utf-8")
 
 
+def drop_file(page: Page, target: Locator, path: Path) -> None:
+    """Drag `path` onto `target`: a DataTransfer holding the file, then dragover and drop."""
+    transfer = page.evaluate_handle(
+        """([name, text]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], name, { type: "text/csv" }));
+            return transfer;
+        }""",
+        [path.name, path.read_text(encoding="utf-8")],
+    )
+    target.dispatch_event("dragover", {"dataTransfer": transfer})
+    expect(target).to_have_class(re.compile(r"\bdragging\b"))
+    target.dispatch_event("drop", {"dataTransfer": transfer})
+
+
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -139,8 +155,8 @@ def run_flow(page: Page, base: str, setup_link: str, csv_path: Path, tmp_path: P
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Datasets")).to_be_visible()
 
-    # Upload (the file picker behind the drop zone).
-    page.get_by_label("Table file").set_input_files(str(csv_path))
+    # Upload: the file is dropped on the drop zone, as a person drags it from a folder.
+    drop_file(page, page.get_by_role("group", name="Drop a table file here"), csv_path)
     expect(page.get_by_role("heading", name="people.csv")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("400 rows (320 to learn from, 80 kept aside")).to_be_visible()
 
@@ -158,8 +174,11 @@ def run_flow(page: Page, base: str, setup_link: str, csv_path: Path, tmp_path: P
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_role("status", name="train job succeeded")).to_be_visible(timeout=90_000)
 
-    # Generate rows.
+    # Generate rows, rebalanced: a quarter with the higher income.
     page.get_by_label("Rows to generate").fill("320")
+    page.get_by_label("How to generate").select_option("rebalance")
+    page.get_by_label("Column", exact=True).select_option("income")
+    page.get_by_label("Class mix (optional)").fill(">50K=1, <=50K=3")
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(page.get_by_role("status", name="sample job succeeded")).to_be_visible(timeout=90_000)
 
@@ -171,9 +190,18 @@ def run_flow(page: Page, base: str, setup_link: str, csv_path: Path, tmp_path: P
     scorecard = page.get_by_role("list", name="Scorecard")
     expect(scorecard).to_be_visible(timeout=30_000)
     expect(scorecard.get_by_role("heading").first).to_be_visible()
-    expect(page.get_by_role("img", name=re.compile("holdout reference")).first).to_be_visible()
-    distribution = page.get_by_role("img", name="Distribution of age, real and synthetic")
-    expect(distribution.locator(".main-svg").first).to_be_visible(timeout=30_000)  # drawn
+    # The HTML report's charts, drawn by Plotly in the page: each has its SVG.
+    for name in (
+        "Distribution of age, real and synthetic",
+        "Association between columns in the real table",
+        "Association between columns: synthetic minus real",
+        "Histograms of the distance from each synthetic row to the closest real row",
+        "ROC curves of membership-inference attacks against the synthetic table",
+        re.compile(r"for each group of sex"),
+    ):
+        chart = page.get_by_role("img", name=name)
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("table", name="Groups of sex")).to_be_visible()
     page.wait_for_timeout(1000)
     shot(page, "dashboard")
 
@@ -182,6 +210,7 @@ def run_flow(page: Page, base: str, setup_link: str, csv_path: Path, tmp_path: P
         page.get_by_role("link", name="Download the synthetic table (CSV)").click()
     table = pd.read_csv(io.BytesIO(Path(table_download.value.path()).read_bytes()))
     assert len(table) == 320 and list(table.columns) == list(small_table().columns)
+    assert table["income"].value_counts().to_dict() == {"<=50K": 240, ">50K": 80}
     with page.expect_download() as report_download:
         page.get_by_role("link", name="Download the HTML report").click()
     html = Path(report_download.value.path()).read_text(encoding="utf-8")

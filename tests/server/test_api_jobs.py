@@ -106,6 +106,25 @@ def test_conditions_and_rebalancing(
     assert set(generate(conditions={"city": "Lima"})["city"]) == {"Lima"}
     counts = generate(rebalance="city")["city"].value_counts()
     assert sorted(counts.to_dict().values()) == [30, 30, 30]
+    # A chosen class mix: exact counts, a zero weight leaves a class out.
+    counts = generate(rebalance="city", ratios={"Oslo": 2, "Lima": 1, "Pune": 0})["city"]
+    assert counts.value_counts().to_dict() == {"Oslo": 60, "Lima": 30}
+    listed = client.get("/api/v1/synthetic-tables", headers=alice).json()
+    assert {"Oslo": 2.0, "Lima": 1.0, "Pune": 0.0} in [t["ratios"] for t in listed]
+    for ratios, rebalance, message in [
+        ({"Oslo": 1}, None, "ratios need rebalance"),
+        ({"Oslo": -1}, "city", "greater than or equal to 0"),
+        ({"Oslo": 0, "Lima": 0}, "city", "ratios must not all be zero"),
+    ]:
+        body = {"run_id": pipeline["run"], "n_rows": 9, "rebalance": rebalance, "ratios": ratios}
+        response = client.post("/api/v1/synthetic-tables", json=body, headers=alice)
+        assert response.status_code == 422 and message in response.json()["detail"], message
+    # A class the model never saw fails the job with the library's message.
+    body = {"run_id": pipeline["run"], "n_rows": 9, "rebalance": "city", "ratios": {"Rome": 1}}
+    job = client.post("/api/v1/synthetic-tables", json=body, headers=alice).json()["job"]
+    failed = server.wait(alice, job["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith("ratio given for 'Rome', which is not a class of 'city'")
     bad = client.post(
         "/api/v1/synthetic-tables",
         json={"run_id": pipeline["run"], "n_rows": 5, "conditions": {"planet": "Mars"}},
@@ -229,6 +248,7 @@ def test_another_user_gets_404_everywhere(
         ("GET", f"/api/v1/evaluations/{ids['evaluation']}"),
         ("GET", f"/api/v1/evaluations/{ids['evaluation']}/report"),
         ("GET", f"/api/v1/evaluations/{ids['evaluation']}/report.html"),
+        ("GET", f"/api/v1/evaluations/{ids['evaluation']}/figures"),
         ("DELETE", f"/api/v1/evaluations/{ids['evaluation']}"),
         ("GET", f"/api/v1/jobs/{job}"),
         ("GET", f"/api/v1/jobs/{job}/events"),

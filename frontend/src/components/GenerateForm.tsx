@@ -3,7 +3,26 @@ import { post } from "../api";
 import type { Run, SchemaJson } from "../types";
 import { ErrorMessage } from "./ErrorMessage";
 
-/** Generate N rows from a trained run: plainly, with fixed values, or rebalanced. */
+/** `"yes=0.7, no=0.3"` → `{ yes: 0.7, no: 0.3 }`, as the CLI's --ratios reads it: the last
+ * `=` of each part splits the class from its weight, so a class may contain `=`. */
+export function parseRatios(text: string): Record<string, number> | null {
+  if (!text.trim()) return null;
+  const ratios: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    const cut = part.lastIndexOf("=");
+    const label = part.slice(0, Math.max(cut, 0)).trim();
+    const weight = part.slice(cut + 1).trim();
+    if (cut < 0 || !label || weight === "" || !Number.isFinite(Number(weight))) {
+      throw new Error(`class mix part "${part.trim()}" must look like class=weight`);
+    }
+    if (Number(weight) < 0) throw new Error(`the weight of ${label} must not be negative`);
+    ratios[label] = Number(weight);
+  }
+  return ratios;
+}
+
+/** Generate N rows from a trained run: plainly, with fixed values, or rebalanced (equal
+ * class shares, or a class mix of your choosing). */
 export function GenerateForm({
   runs,
   schema,
@@ -19,6 +38,7 @@ export function GenerateForm({
   const [mode, setMode] = useState<"plain" | "conditions" | "rebalance">("plain");
   const [column, setColumn] = useState("");
   const [value, setValue] = useState("");
+  const [mix, setMix] = useState("");
   const [error, setError] = useState<unknown>(null);
   const columns = schema.columns.map((c) => c.name);
 
@@ -30,8 +50,11 @@ export function GenerateForm({
       seed: Number(seed) || 0,
     };
     if (mode === "conditions") body.conditions = { [column || columns[0]]: value };
-    if (mode === "rebalance") body.rebalance = column || columns[0];
     try {
+      if (mode === "rebalance") {
+        body.rebalance = column || columns[0];
+        body.ratios = parseRatios(mix);
+      }
       await post("/synthetic-tables", body);
       onCreated();
     } catch (exc) {
@@ -81,7 +104,7 @@ export function GenerateForm({
           <select aria-label="How to generate" value={mode} onChange={(event) => setMode(event.target.value as typeof mode)}>
             <option value="plain">like the real table</option>
             <option value="conditions">with a column fixed to a value</option>
-            <option value="rebalance">with a column's values equally often</option>
+            <option value="rebalance">rebalanced on a column</option>
           </select>
         </label>
         {mode !== "plain" && (
@@ -92,6 +115,20 @@ export function GenerateForm({
                 <option key={name}>{name}</option>
               ))}
             </select>
+          </label>
+        )}
+        {mode === "rebalance" && (
+          <label>
+            Class mix (optional)
+            <input
+              value={mix}
+              placeholder="e.g. yes=0.7, no=0.3"
+              aria-describedby="mix-hint"
+              onChange={(event) => setMix(event.target.value)}
+            />
+            <span id="mix-hint" className="hint">
+              class=weight, separated by commas; empty gives every class an equal share
+            </span>
           </label>
         )}
         {mode === "conditions" && (

@@ -31,10 +31,12 @@ export function PlotlyChart({
   data,
   layout,
   label,
+  tall = false,
 }: {
   data: unknown[];
   layout: Record<string, unknown>;
   label: string;
+  tall?: boolean;
 }) {
   const element = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
@@ -47,7 +49,7 @@ export function PlotlyChart({
           void plotly.react(
             target,
             data,
-            { margin: { t: 40, r: 10, b: 40, l: 50 }, height: 320, ...layout },
+            { margin: { t: 40, r: 10, b: 40, l: 50 }, height: tall ? 420 : 320, ...layout },
             { responsive: true, displaylogo: false },
           );
         }
@@ -57,7 +59,7 @@ export function PlotlyChart({
       cancelled = true;
       if (target && window.Plotly) window.Plotly.purge(target);
     };
-  }, [data, layout]);
+  }, [data, layout, tall]);
   return (
     <figure className="chart">
       <div ref={element} role="img" aria-label={label} />

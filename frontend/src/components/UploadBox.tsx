@@ -1,21 +1,31 @@
 import { useRef, useState, type DragEvent } from "react";
 import { upload } from "../api";
+import type { Project } from "../types";
 import { ErrorMessage } from "./ErrorMessage";
 
 /** Drop a CSV or Parquet file here (or pick one); shows the upload's progress. */
-export function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) {
+export function UploadBox({
+  projects = [],
+  onUploaded,
+}: {
+  projects?: Project[];
+  onUploaded: (id: string) => void;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const [share, setShare] = useState<number | null>(null);
   const [holdout, setHoldout] = useState("0.2");
   const [seed, setSeed] = useState("0");
+  const [project, setProject] = useState("");
   const [error, setError] = useState<unknown>(null);
 
   async function send(file: File) {
     setError(null);
     setShare(0);
     try {
-      const { id } = await upload(file, { holdout_fraction: holdout, seed }, setShare);
+      const fields: Record<string, string> = { holdout_fraction: holdout, seed };
+      if (project) fields.project_id = project;
+      const { id } = await upload(file, fields, setShare);
       onUploaded(id);
     } catch (exc) {
       setError(exc);
@@ -35,6 +45,8 @@ export function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) 
     <section aria-labelledby="upload-title" className="card">
       <h2 id="upload-title">Upload a table</h2>
       <div
+        role="group"
+        aria-label="Drop a table file here"
         className={`dropzone ${dragging ? "dragging" : ""}`}
         onDragOver={(event) => {
           event.preventDefault();
@@ -81,6 +93,19 @@ export function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) 
             onChange={(event) => setSeed(event.target.value)}
           />
         </label>
+        {projects.length > 0 && (
+          <label>
+            Share with
+            <select value={project} onChange={(event) => setProject(event.target.value)}>
+              <option value="">nobody (private)</option>
+              {projects.map((p) => (
+                <option key={p.id} value={p.id}>
+                  project {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </div>
       {share !== null && (
         <progress aria-label="Upload progress" max={1} value={share}>

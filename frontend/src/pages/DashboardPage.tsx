@@ -1,29 +1,41 @@
 import { useEffect, useMemo, useState } from "react";
 import { API, get } from "../api";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { GroupTable } from "../components/GroupTable";
 import { Link } from "../components/Link";
 import { MetricsTable } from "../components/MetricsTable";
 import { PlotlyChart } from "../components/PlotlyChart";
 import { Scorecard } from "../components/Scorecard";
-import { distributions, familyChart, metrics, notes, scorecard } from "../report";
-import type { Evaluation } from "../types";
+import { groupFigures, groupTables, metrics, notes, scorecard, SECTIONS } from "../report";
+import type { Evaluation, Figures } from "../types";
 
-/** The report of one evaluation: scorecard, every metric beside its reference, the
- * distributions, and the full HTML report (heatmaps, ROC curves) a click away. */
+/** The report of one evaluation, as the HTML report shows it: the scorecard, then per
+ * family every metric beside its reference and the same charts (the server builds them
+ * with the report's own code and sends them as Plotly JSON). */
 export function DashboardPage({ id }: { id: string }) {
   const [evaluation, setEvaluation] = useState<Evaluation | null>(null);
   const [report, setReport] = useState<Record<string, unknown> | null>(null);
+  const [figures, setFigures] = useState<Figures | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     get<Evaluation>(`/evaluations/${id}`).then(setEvaluation, setError);
     get<Record<string, unknown>>(`/evaluations/${id}/report`).then(setReport, setError);
+    get<Figures>(`/evaluations/${id}/figures`).then(setFigures, setError);
   }, [id]);
 
   const cards = useMemo(() => (report ? scorecard(report) : []), [report]);
   const rows = useMemo(() => (report ? metrics(report) : []), [report]);
-  const columns = useMemo(() => (report ? distributions(report) : []), [report]);
-  const families = [...new Set(rows.map((row) => row.family))];
+  // Each figure's layout with the template the server sent once for all of them.
+  const groups = useMemo(() => {
+    const template = figures?.template;
+    const withTemplate = (figures?.figures ?? []).map((f) => ({
+      ...f,
+      figure: { ...f.figure, layout: template ? { ...f.figure.layout, template } : f.figure.layout },
+    }));
+    return groupFigures(withTemplate);
+  }, [figures]);
+  const tables = useMemo(() => (report ? groupTables(report) : []), [report]);
 
   return (
     <main>
@@ -57,46 +69,38 @@ export function DashboardPage({ id }: { id: string }) {
               ))}
             </ul>
           )}
-          <section aria-labelledby="metrics-title">
-            <h2 id="metrics-title">Every metric beside its reference</h2>
-            {families.map((family) => {
-              const familyRows = rows.filter((row) => row.family === family);
-              const chart = familyChart(familyRows);
-              return (
-                <div key={family} className="family">
-                  <MetricsTable family={family} rows={familyRows} />
-                  {chart.length > 0 && (
-                    <PlotlyChart
-                      data={chart}
-                      layout={{ barmode: "group", title: { text: `${family}: synthetic vs reference` } }}
-                      label={`${family} metrics of the synthetic table beside the holdout reference`}
-                    />
-                  )}
-                </div>
-              );
-            })}
-          </section>
-          {columns.length > 0 && (
-            <section aria-labelledby="columns-title">
-              <h2 id="columns-title">Column distributions: real vs synthetic</h2>
-              <div className="charts">
-                {columns.map((column) => (
-                  <PlotlyChart
-                    key={column.column}
-                    data={column.data}
-                    layout={{ barmode: column.barmode, title: { text: column.column }, height: 280 }}
-                    label={`Distribution of ${column.column}, real and synthetic`}
-                  />
-                ))}
-              </div>
-            </section>
-          )}
-          <p>
-            <a href={`${API}/evaluations/${id}/report.html`} target="_blank" rel="noreferrer">
-              Open the full HTML report
-            </a>{" "}
-            (correlation heatmaps, distance histograms, ROC curves)
-          </p>
+          {SECTIONS.map(([section, title]) => {
+            const sectionRows = rows.filter((row) => row.family === section);
+            const sectionGroups = groups.filter((group) => group.section === section);
+            if (sectionRows.length === 0 && sectionGroups.length === 0) return null;
+            return (
+              <section key={section} className="family" aria-labelledby={`${section}-title`}>
+                <h2 id={`${section}-title`}>{title}</h2>
+                {sectionRows.length > 0 && <MetricsTable family={section} rows={sectionRows} />}
+                {sectionGroups.map((group) => {
+                  const table = tables.find((t) => `groups:${t.column}` === group.group);
+                  return (
+                    <div key={group.group}>
+                      <h3 className="chart-heading">{group.heading}</h3>
+                      {table && <GroupTable table={table} />}
+                      <div className={group.figures.some((f) => f.tall) ? "charts tall" : "charts"}>
+                        {group.figures.map((figure) => (
+                          <PlotlyChart
+                            key={figure.label}
+                            data={figure.figure.data}
+                            layout={figure.figure.layout}
+                            label={figure.label}
+                            tall={figure.tall}
+                          />
+                        ))}
+                      </div>
+                    </div>
+                  );
+                })}
+              </section>
+            );
+          })}
+          {figures === null && !error && <p>Drawing the charts…</p>}
         </>
       )}
     </main>

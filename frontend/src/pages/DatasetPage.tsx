@@ -15,12 +15,14 @@ import type {
   Run,
   SchemaJson,
   Synthesizer,
+  Project,
   SyntheticTable,
 } from "../types";
 
 /** One dataset, top to bottom: preview → schema → train → generate → evaluate. */
-export function DatasetPage({ id }: { id: string }) {
+export function DatasetPage({ id, userId }: { id: string; userId: string }) {
   const [dataset, setDataset] = useState<Dataset | null>(null);
+  const [projects, setProjects] = useState<Project[]>([]);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [synthesizers, setSynthesizers] = useState<Synthesizer[]>([]);
   const [runs, setRuns] = useState<Run[]>([]);
@@ -41,6 +43,7 @@ export function DatasetPage({ id }: { id: string }) {
     get<Dataset>(`/datasets/${id}`).then(setDataset, setError);
     get<Preview>(`/datasets/${id}/preview?rows=10`).then(setPreview, setError);
     get<Synthesizer[]>("/synthesizers").then(setSynthesizers, setError);
+    get<Project[]>("/projects").then(setProjects, setError);
     refresh();
   }, [id, refresh]);
 
@@ -48,6 +51,15 @@ export function DatasetPage({ id }: { id: string }) {
 
   async function saveSchema(schema: SchemaJson) {
     setDataset(await put<Dataset>(`/datasets/${id}/schema`, schema));
+  }
+
+  async function share(projectId: string) {
+    setError(null);
+    try {
+      setDataset(await put<Dataset>(`/datasets/${id}/project`, { project_id: projectId || null }));
+    } catch (exc) {
+      setError(exc);
+    }
   }
 
   async function train(synthesizer: string, params: Record<string, unknown>, seed: number) {
@@ -79,10 +91,34 @@ export function DatasetPage({ id }: { id: string }) {
         {dataset.n_holdout.toLocaleString()} kept aside for evaluation) ·{" "}
         {dataset.columns.length} columns ·{" "}
         <a href={`${API}/datasets/${id}/file`}>download the original</a> ·{" "}
-        <button type="button" className="link" onClick={() => void remove()}>
-          delete
-        </button>
+        {dataset.owner_id === userId && (
+          <button type="button" className="link" onClick={() => void remove()}>
+            delete
+          </button>
+        )}
       </p>
+      {dataset.owner_id !== userId ? (
+        <p className="hint">
+          Shared with you in project{" "}
+          {projects.find((p) => p.id === dataset.project_id)?.name ?? dataset.project_id}.
+        </p>
+      ) : (projects.length > 0 || dataset.project_id) && (
+        <label className="inline">
+          Shared with
+          <select
+            aria-label="Shared with"
+            value={dataset.project_id ?? ""}
+            onChange={(event) => void share(event.target.value)}
+          >
+            <option value="">nobody (private)</option>
+            {projects.map((project) => (
+              <option key={project.id} value={project.id}>
+                project {project.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {dataset.notes.length > 0 && (
         <ul className="notes">
           {dataset.notes.map((note) => (
@@ -133,6 +169,11 @@ export function DatasetPage({ id }: { id: string }) {
               <span className="hint">
                 from {runs.find((r) => r.id === table.run_id)?.synthesizer ?? "a run"}
                 {table.rebalance ? `, rebalanced on ${table.rebalance}` : ""}
+                {table.ratios
+                  ? ` (${Object.entries(table.ratios)
+                      .map(([label, weight]) => `${label}=${weight}`)
+                      .join(", ")})`
+                  : ""}
                 {table.conditions ? `, where ${JSON.stringify(table.conditions)}` : ""}
               </span>
               <JobProgress job={table.job} onChange={refresh} />

@@ -149,25 +149,34 @@ def _score(task: Task, model: Any, x: np.ndarray, y: np.ndarray) -> tuple[dict, 
     proba = _full_proba(model, x, task.classes)
     present = [i for i, c in enumerate(task.classes) if np.any(y == c)]
     scores: dict[str, float | None] = {"accuracy": float(accuracy_score(y, predictions))}
+    scores["roc_auc"] = class_auc(task, y, proba)
     if task.kind == "binary":
-        positive = task.classes.index(task.positive or task.classes[1])
-        both = len(present) == 2
-        scores["roc_auc"] = (
-            float(roc_auc_score(y == task.positive, proba[:, positive])) if (both) else None
-        )
         scores["f1"] = float(f1_score(y == task.positive, predictions == task.positive))
     else:
-        sub = proba[:, present]
-        totals = sub.sum(axis=1, keepdims=True)
-        sub = np.where(totals > 0, sub / np.where(totals > 0, totals, 1), 1.0 / len(present))
         kept = [task.classes[i] for i in present]
-        scores["roc_auc"] = (
-            float(roc_auc_score(y, sub, multi_class="ovr", average="macro", labels=kept))
-            if len(present) > 2
-            else None
-        )
         scores["f1"] = float(f1_score(y, predictions, average="macro", labels=kept))
     return scores, predictions
+
+
+def class_auc(task: Task, y: np.ndarray, proba: np.ndarray) -> float | None:
+    """ROC-AUC of class probabilities (columns in `task.classes` order) against labels `y`:
+    the positive class's for a binary task, one-vs-rest macro over the classes present in
+    `y` for a multiclass one; None when `y` holds too few classes to rank."""
+    present = [i for i, c in enumerate(task.classes) if np.any(y == c)]
+    if task.kind == "binary":
+        positive = task.classes.index(task.positive or task.classes[1])
+        return (
+            float(roc_auc_score(y == task.positive, proba[:, positive]))
+            if len(present) == 2
+            else None
+        )
+    if len(present) <= 2:
+        return None
+    sub = proba[:, present]
+    totals = sub.sum(axis=1, keepdims=True)
+    sub = np.where(totals > 0, sub / np.where(totals > 0, totals, 1), 1.0 / len(present))
+    kept = [task.classes[i] for i in present]
+    return float(roc_auc_score(y, sub, multi_class="ovr", average="macro", labels=kept))
 
 
 def _full_proba(model: Any, x: np.ndarray, classes: Sequence[str]) -> np.ndarray:

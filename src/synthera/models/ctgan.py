@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,9 @@ from synthera.models.neural.randomness import (
 from synthera.models.neural.sampler import ConditionalSampler
 from synthera.models.neural.synthesizer import SAMPLE_CHUNK, NeuralSynthesizer
 from synthera.models.neural.training import EpochCallback, LossTotals, adam, run_epochs
+
+if TYPE_CHECKING:
+    from synthera.privacy.dp_sgd import DpSgdPlan
 
 
 class Residual(nn.Module):
@@ -106,6 +109,7 @@ class Discriminator(nn.Module):
 class CTGAN(NeuralSynthesizer):
     name = "ctgan"
     description = "Conditional tabular GAN (Xu et al. 2019): PacGAN, WGAN-GP, training-by-sampling"
+    supports_privacy = True  # DP-SGD through Opacus (`_train_private`)
 
     def __init__(
         self,
@@ -130,6 +134,7 @@ class CTGAN(NeuralSynthesizer):
         validation_every: int = 5,
         validation_fraction: float = 0.1,
         collapse_check_rows: int = 10_000,
+        dp_preprocessing_share: float = 0.2,
     ) -> None:
         """Defaults are the paper's. `max_components`: mixture modes per numeric column.
         `device`: "auto" (a CUDA GPU when present), "cpu" or "cuda[:N]".
@@ -138,7 +143,9 @@ class CTGAN(NeuralSynthesizer):
         marginal fidelity against them every `validation_every` epochs (see
         `neural.fidelity`) and stops after N scores without improvement, keeping the
         best generator. `collapse_check_rows`: sample size of the mode-collapse check
-        after fitting (0 = off)."""
+        after fitting (0 = off). `dp_preprocessing_share`: in a private fit
+        (`privacy=`), the share of ε and δ spent on the encoder's summaries (the rest
+        trains; see `models.ctgan_private` for how training differs)."""
         self.epochs = check.positive_int("epochs", epochs)
         self.batch_size = check.positive_int("batch_size", batch_size)
         self.embedding_dim = check.positive_int("embedding_dim", embedding_dim)
@@ -168,6 +175,9 @@ class CTGAN(NeuralSynthesizer):
         if isinstance(collapse_check_rows, bool) or not isinstance(collapse_check_rows, int):
             raise ParameterError("collapse_check_rows must be a whole number ≥ 0")
         self.collapse_check_rows = max(collapse_check_rows, 0)
+        self.dp_preprocessing_share = check.fraction(
+            "dp_preprocessing_share", dp_preprocessing_share
+        )
 
     generator_: Generator
     _sampler: ConditionalSampler
@@ -184,6 +194,22 @@ class CTGAN(NeuralSynthesizer):
 
     def _generating_network(self) -> torch.nn.Module:
         return self.generator_
+
+    def _private_steps(self, n_rows: int) -> int:
+        return self.epochs * max(n_rows // self.batch_size, 1) * self.discriminator_steps
+
+    def _train_private(
+        self,
+        data: torch.Tensor,
+        generator: torch.Generator,
+        callbacks: list[EpochCallback],
+        plan: DpSgdPlan,
+    ) -> tuple[dict[str, np.ndarray], int, str]:
+        from synthera.models.ctgan_private import PrivateGanTraining
+
+        training = PrivateGanTraining(self, data, generator, plan)
+        history = run_epochs(self.epochs, training.run_epoch, callbacks)
+        return history, training.steps_taken, "the discriminator (the only network that reads rows)"
 
     def _train(
         self, data: torch.Tensor, generator: torch.Generator, callbacks: list[EpochCallback]

@@ -11,11 +11,19 @@ scalar from N(tanh(output), sigma) and each block's argmax.
 
 Batches are slices of one on-device permutation of the training rows per epoch (the
 reference's DataLoader shuffles the same way, on the host).
+
+Private fits (`privacy=`): encoder and decoder both read real rows, so the whole VAE
+trains with DP-SGD (Opacus; Poisson-sampled batches, per-row clipping and noise, see
+`privacy.dp_sgd`). The decoder's learned sigmas are a bare parameter that the loss uses
+outside any layer, where Opacus computes no per-row gradient; during private training
+they live in a bias-free Linear(1, width) fed a column of ones (`_PrivateVae`), whose
+per-row gradients Opacus does compute, and are copied back into the decoder afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,6 +36,9 @@ from synthera.models.neural.layout import OutputLayout
 from synthera.models.neural.randomness import init_linear_layers
 from synthera.models.neural.synthesizer import SAMPLE_CHUNK, NeuralSynthesizer
 from synthera.models.neural.training import EpochCallback, LossTotals, adam, run_epochs
+
+if TYPE_CHECKING:
+    from synthera.privacy.dp_sgd import DpSgdPlan
 
 SIGMA_RANGE = (0.01, 1.0)
 
@@ -70,6 +81,7 @@ class Decoder(nn.Module):
 class TVAE(NeuralSynthesizer):
     name = "tvae"
     description = "Tabular variational autoencoder (Xu et al. 2019) on mode-specific encoding"
+    supports_privacy = True  # DP-SGD through Opacus (`_train_private`)
 
     def __init__(
         self,
@@ -87,10 +99,12 @@ class TVAE(NeuralSynthesizer):
         validation_every: int = 5,
         validation_fraction: float = 0.1,
         collapse_check_rows: int = 10_000,
+        dp_preprocessing_share: float = 0.2,
     ) -> None:
         """Defaults are the paper's. `compress_dims` / `decompress_dims`: hidden layers of
         the encoder / decoder. `device`, `early_stop_patience`, `validation_every`,
-        `validation_fraction` and `collapse_check_rows` work as for CTGAN."""
+        `validation_fraction`, `collapse_check_rows` and `dp_preprocessing_share` work as
+        for CTGAN."""
         self.epochs = check.positive_int("epochs", epochs)
         self.batch_size = check.positive_int("batch_size", batch_size)
         self.embedding_dim = check.positive_int("embedding_dim", embedding_dim)
@@ -109,6 +123,9 @@ class TVAE(NeuralSynthesizer):
         if isinstance(collapse_check_rows, bool) or not isinstance(collapse_check_rows, int):
             raise ParameterError("collapse_check_rows must be a whole number ≥ 0")
         self.collapse_check_rows = max(collapse_check_rows, 0)
+        self.dp_preprocessing_share = check.fraction(
+            "dp_preprocessing_share", dp_preprocessing_share
+        )
 
     decoder_: Decoder
 
@@ -157,6 +174,64 @@ class TVAE(NeuralSynthesizer):
 
         return run_epochs(self.epochs, run_epoch, callbacks)
 
+    def _private_steps(self, n_rows: int) -> int:
+        return self.epochs * max(n_rows // self.batch_size, 1)
+
+    def _train_private(
+        self,
+        data: torch.Tensor,
+        generator: torch.Generator,
+        callbacks: list[EpochCallback],
+        plan: DpSgdPlan,
+    ) -> tuple[dict[str, np.ndarray], int, str]:
+        from synthera.privacy.dp_sgd import (
+            poisson_rows,
+            private_module,
+            private_optimizer,
+            quiet_hooks,
+        )
+
+        encoder = Encoder(self._layout.width, self.compress_dims, self.embedding_dim).to(
+            self._device
+        )
+        init_linear_layers(encoder, generator)
+        vae = _PrivateVae(encoder, self.decoder_, self._layout, self.loss_factor)
+        network = private_module(vae)
+        optimizer = private_optimizer(
+            adam(
+                [p for p in vae.parameters() if p.requires_grad],
+                lr=self.learning_rate,
+                weight_decay=self.l2scale,
+            ),
+            plan,
+            generator,
+        )
+        n, steps_per_epoch = data.shape[0], max(data.shape[0] // self.batch_size, 1)
+        steps_taken = 0
+
+        def run_epoch(totals: LossTotals) -> None:
+            nonlocal steps_taken
+            vae.train()
+            for _ in range(steps_per_epoch):
+                real = data[poisson_rows(n, plan.sample_rate, generator, self._device)]
+                noise = torch.randn(
+                    (real.shape[0], self.embedding_dim), device=self._device, generator=generator
+                )
+                reconstruction, kl = network(real, noise)
+                loss = self.loss_factor * reconstruction + kl  # sums over rows
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                steps_taken += 1
+                vae.sigma.weight.data.clamp_(*SIGMA_RANGE)
+                scale = 1.0 / plan.expected_batch_size
+                totals.add(loss=loss * scale, reconstruction=reconstruction * scale, kl=kl * scale)
+
+        with quiet_hooks():
+            history = run_epochs(self.epochs, run_epoch, callbacks)
+        vae.release_sigma()
+        return history, steps_taken, "the encoder and the decoder"
+
     def _generate(
         self, n: int, generator: torch.Generator, category: int | None = None
     ) -> torch.Tensor:
@@ -177,6 +252,41 @@ class TVAE(NeuralSynthesizer):
         if not chunks:
             return torch.zeros((0, self._layout.width), device=self._device)
         return torch.cat(chunks)
+
+
+class _PrivateVae(nn.Module):
+    """Encoder, decoder and the decoder's sigmas as one network for Opacus. `forward`
+    returns the reconstruction loss and the KL divergence, each summed over rows (no
+    mean over the drawn batch: its size is random under Poisson sampling)."""
+
+    def __init__(
+        self, encoder: Encoder, decoder: Decoder, layout: OutputLayout, loss_factor: float
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.layout = layout
+        decoder.sigma.requires_grad_(False)  # trained through `self.sigma` meanwhile
+        self.sigma = nn.Linear(1, decoder.sigma.numel(), bias=False).to(decoder.sigma.device)
+        with torch.no_grad():
+            self.sigma.weight.copy_(decoder.sigma[:, None])
+
+    def forward(self, real: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, log_variance = self.encoder(real)
+        output = self.decoder(mean + noise * torch.exp(0.5 * log_variance))
+        sigma = self.sigma(real.new_ones((real.shape[0], 1)))  # (rows, width): one per row
+        scale = sigma[:, self.layout.tanh]
+        error = real[:, self.layout.tanh] - torch.tanh(output[:, self.layout.tanh])
+        gaussian = (error**2 / (2 * scale**2)).sum() + torch.log(scale).sum()
+        reconstruction = gaussian + self.layout.softmax_cross_entropy_sum(output, real)
+        kl = -0.5 * torch.sum(1 + log_variance - mean**2 - log_variance.exp())
+        return reconstruction, kl
+
+    def release_sigma(self) -> None:
+        """Hand the trained sigmas back to the decoder."""
+        with torch.no_grad():
+            self.decoder.sigma.copy_(self.sigma.weight[:, 0])
+        self.decoder.sigma.requires_grad_(True)
 
 
 def reconstruction_loss(

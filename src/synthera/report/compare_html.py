@@ -13,6 +13,8 @@ FAMILY_TEXT = {
     "utility": "How well models trained on each synthetic table do on real holdout rows.",
     "privacy": "How much each synthetic table reveals about the people it was trained on.",
     "fairness": "Whether each synthetic table keeps group differences as in the real data.",
+    "transformers": "How well BERT-family models fine-tuned on each synthetic table do on real "
+    "holdout rows; the reference fine-tunes them on the real table.",
 }
 PERCENT = {
     "dcr_share",
@@ -50,7 +52,7 @@ def render_comparison(comparison: Comparison) -> str:
         "reference is the holdout compared with the training rows.</p>",
     )
     page.add(_scorecards(comparison))
-    for family in FAMILIES:
+    for family in (*FAMILIES, "transformers"):  # transformers: only when attached
         family_rows = [r for r in rows if r["family"] == family]
         if not family_rows:
             continue

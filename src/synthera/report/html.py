@@ -17,12 +17,11 @@ import plotly.offline
 
 from synthera import __version__
 from synthera.metrics.result import MetricResult
-from synthera.report import charts
+from synthera.report import figures
+from synthera.report.figures import MAX_DISTRIBUTION_CHARTS
 from synthera.report.report import FamilyScore, Report
 from synthera.report.scorecard import THRESHOLDS_TEXT
 from synthera.report.template import CSS, PAGE
-
-MAX_DISTRIBUTION_CHARTS = 60
 
 
 def esc(value: object) -> str:
@@ -234,10 +233,7 @@ def fidelity_html(page: Page, report: Report) -> str:
     parts.append(metric_table(metrics.values()))
     parts.append(_column_table(report, metrics))
     parts.append("<h3>Each column: real vs synthetic</h3>")
-    charts_html = [
-        page.chart(charts.distribution(column, data))
-        for column, data in list(report.distributions.items())[:MAX_DISTRIBUTION_CHARTS]
-    ]
+    charts_html = [page.chart(f.figure) for f in figures.distribution_figures(report.distributions)]
     parts.append('<div class="grid">' + "".join(charts_html) + "</div>")
     if len(report.distributions) > MAX_DISTRIBUTION_CHARTS:
         parts.append(f"<p class='muted'>The first {MAX_DISTRIBUTION_CHARTS} columns are drawn.</p>")
@@ -291,10 +287,9 @@ _EMPTY = MetricResult("", "", "", None, "lower", 0.0)
 
 def _heatmaps(page: Page, metrics: dict[str, MetricResult]) -> str:
     parts = []
-    for name, title, what in (
+    for name, what in (
         (
             "cramers_v_difference",
-            "Association between columns (Cramér's V)",
             "Cramér's V measures how strongly two columns go together, for any kinds of column "
             "(numbers are cut into ten bins): 0 means unrelated, 1 means one column determines "
             "the other. The synthetic map should look like the real one; the difference map "
@@ -302,25 +297,19 @@ def _heatmaps(page: Page, metrics: dict[str, MetricResult]) -> str:
         ),
         (
             "pearson_difference",
-            "Correlation between numeric columns (Pearson)",
             "Pearson correlation: −1 to 1, how linearly two numeric columns move together.",
         ),
     ):
         m = metrics.get(name)
-        if m is None or "real" not in m.details:
+        maps = figures.heatmap_figures(m.to_dict() if m is not None else None)
+        if not maps:
             continue
-        cols, real, syn = m.details["columns"], m.details["real"], m.details["synthetic"]
-        signed = name == "pearson_difference"
-        figures = [
-            page.chart(charts.heatmap("real", cols, real, signed=signed), tall=True),
-            page.chart(charts.heatmap("synthetic", cols, syn, signed=signed), tall=True),
-            page.chart(
-                charts.heatmap("synthetic − real", cols, charts.difference(real, syn), signed=True),
-                tall=True,
-            ),
-        ]
-        parts.append(f"<h3>{esc(title)}</h3><p>{esc(what)}</p>")
-        parts.append('<div class="grid">' + "".join(figures) + "</div>")
+        parts.append(f"<h3>{esc(maps[0].heading)}</h3><p>{esc(what)}</p>")
+        parts.append(
+            '<div class="grid">'
+            + "".join(page.chart(f.figure, tall=f.tall) for f in maps)
+            + "</div>"
+        )
     return "".join(parts)
 
 
@@ -341,35 +330,14 @@ def utility_html(page: Page, report: Report) -> str:
         skipped = metrics[0].skipped if metrics else "no target"
         parts.append(f"<p class='muted'>Not evaluated: {esc(skipped)}.</p>")
         return "".join(parts)
-    main = next((m for m in live if m.name in ("tstr_roc_auc", "tstr_r2")), None)
-    if main is not None:
-        models = list(main.per_item)
-        names = [main.details.get("models", {}).get(m, m) for m in models]
-        figure = charts.paired_bars(
-            main.label.split(" (")[0] + " on real holdout rows",
-            names,
-            [
-                ("trained on real", [main.per_item_reference.get(m) for m in models]),
-                ("trained on synthetic", [main.per_item.get(m) for m in models]),
-            ],
-        )
-        parts.append(page.chart(figure))
+    as_dicts = [m.to_dict() for m in live]
+    tstr = figures.tstr_figure(as_dicts)
+    if tstr is not None:
+        parts.append(page.chart(tstr.figure))
     parts.append(metric_table(metrics))
-    importance = next((m for m in live if m.name == "importance_agreement"), None)
-    if (
-        importance is not None
-        and "real" in importance.details
-        and "synthetic" in importance.details
-    ):
-        figure = charts.paired_bars(
-            "Feature importance (random forest)",
-            importance.details["columns"],
-            [
-                ("trained on real", importance.details["real"]),
-                ("trained on synthetic", importance.details["synthetic"]),
-            ],
-        )
-        parts.append(page.chart(figure))
+    importance = figures.importance_figure(as_dicts)
+    if importance is not None:
+        parts.append(page.chart(importance.figure))
     return "".join(parts)
 
 
@@ -387,25 +355,22 @@ def privacy_html(page: Page, report: Report) -> str:
         metric_table(metrics.values()),
     ]
     dcr = metrics.get("dcr_share")
-    if dcr is not None and "edges" in dcr.details:
+    dcr_chart = figures.dcr_figure(dcr.to_dict() if dcr is not None else None)
+    if dcr_chart is not None:
         parts.append(
             "<h3>Distance to the closest record</h3><p>For every synthetic row, the distance "
             "to the nearest training row (orange) and to the nearest holdout row (blue). The "
             "orange curve should look like the dotted reference — real holdout rows measured "
             "the same way; a peak at zero means copies. The blue curve sits further right "
             "when the holdout is smaller than the training table.</p>"
-            + page.chart(charts.distance_histograms(dcr.details))
+            + page.chart(dcr_chart.figure)
         )
-    curves = [
-        (m.label.split(": ")[-1].split(" (")[0], m.details["roc"], m.value)
-        for key in ("mia_distance_auc", "mia_density_auc")
-        if (m := metrics.get(key)) is not None and m.value is not None and "roc" in m.details
-    ]
-    if curves:
+    roc = figures.roc_figure([m.to_dict() for m in metrics.values()])
+    if roc is not None:
         parts.append(
             "<h3>Membership inference</h3><p>An attacker holding the synthetic table tries to "
             "tell which real people were in the training data. A curve on the diagonal means "
-            "the attack is a coin flip.</p>" + page.chart(charts.roc_curves(curves))
+            "the attack is a coin flip.</p>" + page.chart(roc.figure)
         )
     parts.append(_attack_table(metrics))
     return "".join(parts)
@@ -459,7 +424,7 @@ def _risk_row(name: str, d: dict[str, Any]) -> list[str]:
     ]
 
 
-def fairness_html(report: Report) -> str:
+def fairness_html(page: Page, report: Report) -> str:
     metrics = {m.name: m for m in report.family("fairness")}
     parts = [
         "<h2 id='fairness'>Fairness: are groups treated as in the real data?</h2>",
@@ -483,6 +448,7 @@ def fairness_html(report: Report) -> str:
     positive = gap.details.get("positive") if gap else None
     target = gap.details.get("target") if gap else None
     rate = f"P({target} = {positive})" if positive is not None else f"mean {target}"
+    group_charts = {f.heading: f for f in figures.fairness_figures(gap.to_dict() if gap else None)}
     for column, rows in groups.items():
         body = [
             [
@@ -512,10 +478,14 @@ def fairness_html(report: Report) -> str:
                 numeric={1, 2, 3, 4, 5, 6},
             )
         )
+        if str(column) in group_charts:
+            parts.append(page.chart(group_charts[str(column)].figure))
     return "".join(parts)
 
 
 def render_report(report: Report) -> str:
+    from synthera.report.transformers_html import transformers_html
+
     page = Page()
     page.add(
         header_html(report),
@@ -523,7 +493,8 @@ def render_report(report: Report) -> str:
         fidelity_html(page, report),
         utility_html(page, report),
         privacy_html(page, report),
-        fairness_html(report),
+        fairness_html(page, report),
+        transformers_html(page, report.transformers) if report.transformers else "",
         method_html(report),
         f"<footer>Synthera {esc(__version__)} · every number in this page is also in the "
         "JSON output (<code>--json</code>).</footer>",

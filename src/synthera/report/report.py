@@ -49,6 +49,7 @@ class Report:
     tables: dict[str, int] = field(default_factory=dict)  # row and column counts
     schema: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per family
+    transformers: dict[str, Any] | None = None  # a TransformerEvaluation, once attached
 
     def metric(self, name: str) -> MetricResult:
         for result in self.metrics:
@@ -74,6 +75,7 @@ class Report:
             "schema": dict(self.schema),
             "timings": dict(self.timings),
             "distributions": self.distributions,
+            **({"transformers": self.transformers} if self.transformers is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -55,13 +55,14 @@ def build_context(settings: Settings, backend: BackendFactory = local_backend) -
     load_plugins(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
+    factory = make_sessionmaker(engine)
     context = AppContext(
         settings=settings,
         engine=engine,
-        factory=make_sessionmaker(engine),
+        factory=factory,
         storage=storage,
         backend=_NoBackend(),
-        limiter=SigninLimiter(settings.signin_attempts, settings.signin_window_s),
+        limiter=SigninLimiter(factory, settings.signin_attempts, settings.signin_window_s),
     )
     context.backend = backend(settings, context)
     with context.factory() as session:

@@ -1,4 +1,5 @@
-"""The database tables. Every user-made row carries `owner_id`; queries filter on it.
+"""The database tables. Every user-made row carries `owner_id` (who made it); what a
+user may see follows from its dataset: its owner's, or a shared project's (access.py).
 
 Ids are random hex strings, so nobody learns how many things others have by counting.
 Migrations in migrations/versions/ create exactly these tables (a test compares them).
@@ -67,6 +68,43 @@ class AuthToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SigninFailure(Base):
+    """One failed sign-in, kept for the rate limit's window. `key` is a hash of the address
+    and the name tried, so every server process sharing the database counts the same
+    failures, and no typed name (perhaps a password in the wrong field) is stored."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Project(Base):
+    """A shared space: its members see and use the datasets put in it, and all made from them."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectMember(Base):
+    """Who belongs to a project; the owner has a row too."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Job(Base):
     """One piece of background work: its state, progress, log and error live here."""
 
@@ -97,6 +135,10 @@ class Dataset(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Shared with this project's members; deleting the project makes it private again.
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     name: Mapped[str] = mapped_column(String(255))  # the uploaded file's name, for display
     file_format: Mapped[str] = mapped_column(String(16))  # extension of the stored original
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -146,6 +188,7 @@ class SyntheticTable(Base):
     seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     conditions: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     rebalance: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    ratios: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)  # class mix
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

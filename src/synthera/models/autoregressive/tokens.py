@@ -46,7 +46,10 @@ class NumericTokens:
         edges: np.ndarray,
         has_missing: bool,
         integer: bool,
+        fill: int = 0,
     ) -> None:
+        """`fill`: the token that missing values encode to when the column has no missing
+        token (a private fit whose release kept none)."""
         self.exact = np.asarray(exact, dtype=np.float64)
         self.spikes = np.asarray(spikes, dtype=np.float64)
         self.edges = np.asarray(edges, dtype=np.float64)
@@ -57,6 +60,7 @@ class NumericTokens:
         self.vocab = self.n_values + int(self.has_missing)
         if self.vocab == 0:
             raise ModelFileError("a numeric column has no tokens")
+        self.fill = int(fill)
 
     @classmethod
     def fit(cls, values: np.ndarray, *, max_tokens: int, integer: bool) -> NumericTokens:
@@ -84,7 +88,8 @@ class NumericTokens:
         )
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        tokens = np.full(len(values), self.n_values, dtype=np.int64)  # missing
+        missing = self.n_values if self.has_missing else self.fill
+        tokens = np.full(len(values), missing, dtype=np.int64)
         present = ~np.isnan(values)
         v = values[present]
         if len(self.exact):
@@ -129,6 +134,7 @@ class NumericTokens:
             "edges": self.edges,
             "has_missing": self.has_missing,
             "integer": self.integer,
+            "fill": self.fill,
         }
 
     @classmethod
@@ -139,6 +145,7 @@ class NumericTokens:
             edges=np.asarray(state["edges"]),
             has_missing=bool(state["has_missing"]),
             integer=bool(state["integer"]),
+            fill=int(state.get("fill", 0)),
         )
 
 
@@ -153,6 +160,24 @@ class TableTokenizer:
         self._others: dict[str, IdEncoder | TextEncoder] = {}
 
     # ---- fitting ----------------------------------------------------------------------
+
+    @classmethod
+    def assemble(
+        cls,
+        schema: Schema,
+        *,
+        max_tokens: int,
+        categories: Mapping[str, CategoryCodec],
+        numbers: Mapping[str, tuple[Any, NumericTokens]],
+        others: Mapping[str, IdEncoder | TextEncoder],
+    ) -> TableTokenizer:
+        """A fitted tokenizer from parts built elsewhere (a private fit builds them from
+        a DP release, see `autoregressive.private`)."""
+        tokenizer = cls(schema, max_tokens=max_tokens)
+        tokenizer._categories = dict(categories)
+        tokenizer._numbers = dict(numbers)
+        tokenizer._others = dict(others)
+        return tokenizer
 
     def fit(self, df: pd.DataFrame, rng: np.random.Generator) -> TableTokenizer:
         for spec in self.schema.columns:

@@ -1,13 +1,20 @@
 """What CTGAN and TVAE share: encoding, devices, the training frame, decoding, the
 mode-collapse check and the saved state. A subclass builds and trains its networks and
 generates encoded rows; everything around that lives here.
+
+A private fit (`privacy=` on `fit`) runs the same frame with the two parts that read the
+rows swapped for private ones: the encoder is built from one DP release of column
+summaries (`privacy.preprocessing`, its share of the budget set by
+`dp_preprocessing_share`), and the subclass trains with DP-SGD (`_train_private`, through
+`privacy.dp_sgd`) on the rest. Early stopping is refused there: scoring held-out real rows
+again and again would spend budget that nothing accounts for.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,10 +35,15 @@ from synthera.models.neural.training import (
     snapshot_module,
 )
 from synthera.models.neural.weights import arrays_into_module, module_to_arrays
+from synthera.privacy.ledger import PrivacyLedger
+from synthera.privacy.spec import PrivacySpec
 from synthera.progress import ProgressCallback, report
 from synthera.schema import Schema
 from synthera.seeding import derive_seed
-from synthera.transforms import TableEncoder
+from synthera.transforms import OneHotCategorical, TableEncoder
+
+if TYPE_CHECKING:
+    from synthera.privacy.dp_sgd import DpSgdPlan
 
 MAX_VALIDATION_ROWS = 5_000
 MIN_VALIDATION_SAMPLE = 2_000  # generated rows scored against the validation slice
@@ -41,9 +53,11 @@ SAMPLE_CHUNK = 10_000  # rows generated per forward pass when sampling
 class NeuralSynthesizer(Synthesizer):
     """Base of the PyTorch generators. Subclasses set, in `__init__`, at least: `epochs`,
     `max_components`, `device`, `early_stop_patience`, `validation_every`,
-    `validation_fraction`, `collapse_check_rows`."""
+    `validation_fraction`, `collapse_check_rows`, `dp_preprocessing_share`."""
 
     epochs: int
+    batch_size: int
+    dp_preprocessing_share: float  # of a private fit's ε and δ, for the encoder's summaries
     max_components: int
     device: str
     early_stop_patience: int | None
@@ -87,6 +101,21 @@ class NeuralSynthesizer(Synthesizer):
     def _runtime_ready(self) -> None:
         """Called once the layout and category counts are known (fit and load)."""
 
+    def _private_steps(self, n_rows: int) -> int:
+        """How many noisy optimiser steps a private fit of `n_rows` rows takes."""
+        raise NotImplementedError(f"{self.name} does not train privately")
+
+    def _train_private(
+        self,
+        data: torch.Tensor,
+        generator: torch.Generator,
+        callbacks: list[EpochCallback],
+        plan: DpSgdPlan,
+    ) -> tuple[dict[str, np.ndarray], int, str]:
+        """Train with DP-SGD as `plan` says; return the loss history, the number of noisy
+        steps taken and what they trained (in words, for the ledger)."""
+        raise NotImplementedError(f"{self.name} does not train privately")
+
     # ---- fitting ---------------------------------------------------------------------
 
     def _fit(
@@ -128,18 +157,97 @@ class NeuralSynthesizer(Synthesizer):
             stopper = self._early_stopping(validation, generator)
             callbacks.append(stopper)
         self.loss_history_ = self._train(train, generator, callbacks)
-        self.epochs_trained_ = len(next(iter(self.loss_history_.values()), []))
-        if not all(np.isfinite(values).all() for values in self.loss_history_.values()):
-            raise ParameterError(
-                f"{self.name} training diverged (a loss became infinite or NaN); "
-                "try lower learning rates or a larger batch_size"
-            )
+        self._finish_training()
         self.best_validation_score_ = None
         if stopper is not None:
             stopper.finish()
             self.best_validation_score_ = float(stopper.best_score)
         self._generating_network().eval()
         self.fit_warnings_ = self._check_collapse(generator, progress)
+
+    def _fit_private(
+        self,
+        df: pd.DataFrame,
+        schema: Schema,
+        rng: np.random.Generator,
+        progress: ProgressCallback | None,
+        spec: PrivacySpec,
+    ) -> PrivacyLedger:
+        # Opacus and the DP mechanisms load only when a private fit needs them.
+        from synthera.privacy.dp_sgd import plan_dp_sgd, training_part
+        from synthera.privacy.encoding import private_encoder
+        from synthera.privacy.preprocessing import private_summaries
+
+        if self.early_stop_patience is not None:
+            raise ParameterError(
+                "early stopping scores held-out real rows outside the privacy budget; "
+                "set early_stop_patience=None for a private fit"
+            )
+        n = len(df)
+        delta = spec.resolved_delta(n)
+        share = self.dp_preprocessing_share
+        # Plan the training first: an impossible budget fails before any work.
+        plan = plan_dp_sgd(
+            epsilon=(1.0 - share) * spec.epsilon,
+            delta=(1.0 - share) * delta,
+            n_rows=n,
+            batch_size=self.batch_size,
+            steps=self._private_steps(n),
+            max_grad_norm=spec.max_grad_norm,
+            accountant=spec.accountant,
+        )
+        self._device = resolve_device(self.device)
+        report(progress, "encode", 0, 1)
+        summaries = private_summaries(
+            df,
+            schema,
+            epsilon=share * spec.epsilon,
+            delta=share * delta,
+            max_components=self.max_components,
+            rng=rng,
+        )
+        encoder = private_encoder(df, schema, summaries, max_components=self.max_components)
+        encoded = encoder.transform(df, seed=derive_seed(rng))
+        report(progress, "encode", 1, 1)
+        self._layout = OutputLayout(encoder.spans, self._device)
+        generator = torch_generator(rng, self._device)
+        data = torch.as_tensor(self._layout.to_model_order(encoded), device=self._device)
+        del encoded
+        self.encoder_ = encoder
+        self.category_counts_ = self._released_counts(encoder)
+        self._runtime_ready()
+        self._build_networks()
+        init_linear_layers(self._generating_network(), generator)
+        callbacks: list[EpochCallback] = [ReportProgress(progress, self.epochs)]
+        self.loss_history_, steps, what = self._train_private(data, generator, callbacks, plan)
+        self._finish_training()
+        self.best_validation_score_ = None
+        self._generating_network().eval()
+        self.fit_warnings_ = [*summaries.notes, *self._check_collapse(generator, progress)]
+        return PrivacyLedger(
+            epsilon_target=spec.epsilon,
+            delta_target=delta,
+            accountant=spec.accountant,
+            parts=(summaries.part, training_part(plan, steps, what)),
+            public=summaries.public,
+        )
+
+    def _released_counts(self, encoder: TableEncoder) -> np.ndarray:
+        """Rows per category in conditional-vector order, from the private release."""
+        counts = []
+        for block in self._layout.discrete:
+            column = encoder.encoders[block.column]
+            if isinstance(column, OneHotCategorical):  # always, for a discrete block
+                counts.append(np.asarray(column.codec.counts))
+        return np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, np.int64)
+
+    def _finish_training(self) -> None:
+        self.epochs_trained_ = len(next(iter(self.loss_history_.values()), []))
+        if not all(np.isfinite(values).all() for values in self.loss_history_.values()):
+            raise ParameterError(
+                f"{self.name} training diverged (a loss became infinite or NaN); "
+                "try lower learning rates or a larger batch_size"
+            )
 
     def _split_validation(
         self, data: torch.Tensor, generator: torch.Generator

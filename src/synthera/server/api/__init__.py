@@ -10,6 +10,7 @@ from synthera.server.api import (
     evaluations,
     health,
     jobs,
+    projects,
     runs,
     synthesizers,
     synthetic,
@@ -19,5 +20,16 @@ from synthera.server.api import (
 PREFIX = "/api/v1"
 
 router = APIRouter(prefix=PREFIX)
-for module in (health, auth, users, synthesizers, datasets, runs, synthetic, evaluations, jobs):
+for module in (
+    health,
+    auth,
+    users,
+    projects,
+    synthesizers,
+    datasets,
+    runs,
+    synthetic,
+    evaluations,
+    jobs,
+):
     router.include_router(module.router)

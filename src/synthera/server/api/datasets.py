@@ -1,4 +1,4 @@
-"""Datasets: upload, list, read, preview, edit the schema, download, delete."""
+"""Datasets: upload, list, read, preview, edit the schema, share, download, delete."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from sqlalchemy import select
 from synthera.errors import SchemaError
 from synthera.io import read_table
 from synthera.schema import Schema
-from synthera.server.api.deps import DB, Context, CurrentUser, owned
-from synthera.server.api.schemas import Created, DatasetOut, Preview, SchemaIn
+from synthera.server.access import may_manage, member_project, visible, visible_rows
+from synthera.server.api.deps import DB, Context, CurrentUser
+from synthera.server.api.schemas import Created, DatasetOut, DatasetProjectIn, Preview, SchemaIn
 from synthera.server.jsonsafe import table_preview
 from synthera.server.removal import delete_with_dependents
 from synthera.server.storage import remove
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 
 def get_dataset(session: DB, dataset_id: str, user: CurrentUser) -> Dataset:
-    dataset: Dataset = owned(session, Dataset, dataset_id, user, "dataset")
+    dataset: Dataset = visible(session, Dataset, dataset_id, user, "dataset")
     return dataset
 
 
@@ -38,8 +39,13 @@ def upload_dataset(
         float, Form(ge=0, lt=1, description="Share of rows kept aside for evaluation.")
     ] = 0.2,
     seed: Annotated[int, Form(ge=0, le=2**31 - 1, description="Seed of the holdout split.")] = 0,
+    project_id: Annotated[
+        str | None, Form(max_length=32, description="Share it with this project's members.")
+    ] = None,
 ) -> Created:
     """Upload a table; a holdout share is kept aside (seeded) and a schema is inferred."""
+    if project_id:
+        member_project(session, project_id, user)  # before anything is stored
     stored = receive_upload(
         file.file,
         file.filename,
@@ -51,6 +57,7 @@ def upload_dataset(
     dataset = Dataset(
         id=new_id(),
         owner_id=user.id,
+        project_id=project_id or None,
         name=stored.name,
         file_format=stored.file_format,
         size_bytes=stored.size_bytes,
@@ -77,7 +84,7 @@ def upload_dataset(
 
 @router.get("", response_model=list[DatasetOut])
 def list_datasets(session: DB, user: CurrentUser) -> list[Dataset]:
-    query = select(Dataset).where(Dataset.owner_id == user.id).order_by(Dataset.created_at.desc())
+    query = select(Dataset).where(visible_rows(Dataset, user)).order_by(Dataset.created_at.desc())
     return list(session.scalars(query))
 
 
@@ -120,6 +127,21 @@ def update_schema(dataset_id: str, body: SchemaIn, session: DB, user: CurrentUse
     return dataset
 
 
+@router.put("/{dataset_id}/project", response_model=DatasetOut)
+def move_dataset(
+    dataset_id: str, body: DatasetProjectIn, session: DB, user: CurrentUser
+) -> Dataset:
+    """Share the dataset with a project you belong to (its members then see it and all
+    made from it), or make it private again with `null`. Only its owner can."""
+    dataset = get_dataset(session, dataset_id, user)
+    may_manage(session, dataset, user)
+    if body.project_id is not None:
+        member_project(session, body.project_id, user)
+    dataset.project_id = body.project_id
+    session.commit()
+    return dataset
+
+
 @router.get("/{dataset_id}/file", response_class=FileResponse)
 def download_dataset(
     dataset_id: str, session: DB, context: Context, user: CurrentUser
@@ -136,4 +158,6 @@ def download_dataset(
 @router.delete("/{dataset_id}", status_code=204)
 def delete_dataset(dataset_id: str, session: DB, context: Context, user: CurrentUser) -> None:
     """Delete the dataset and every run, synthetic table and evaluation made from it."""
-    delete_with_dependents(session, context.storage, get_dataset(session, dataset_id, user))
+    dataset = get_dataset(session, dataset_id, user)
+    may_manage(session, dataset, user)
+    delete_with_dependents(session, context.storage, dataset)

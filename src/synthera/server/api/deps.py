@@ -64,15 +64,3 @@ def admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(admin_user)]
-
-
-def not_found(what: str, item_id: str) -> HTTPException:
-    return HTTPException(404, f"{what} {item_id} not found")
-
-
-def owned(session: Session, model: Any, item_id: str, user: User, what: str) -> Any:
-    """The row if `user` owns it; 404 otherwise (nobody learns what others have)."""
-    row = session.get(model, item_id)
-    if row is None or row.owner_id != user.id:
-        raise not_found(what, item_id)
-    return row

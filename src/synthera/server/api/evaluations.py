@@ -1,4 +1,4 @@
-"""Evaluations: evaluate a synthetic table (a job), read the report as JSON or HTML."""
+"""Evaluations: evaluate a synthetic table (a job); the report as JSON, charts or HTML."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
+from synthera.server.access import may_manage, visible, visible_rows
 from synthera.server.api.common import job_succeeded, list_with_jobs, with_job
-from synthera.server.api.deps import DB, Context, CurrentUser, owned
-from synthera.server.api.schemas import EvaluationIn, EvaluationOut
+from synthera.server.api.deps import DB, Context, CurrentUser
+from synthera.server.api.schemas import EvaluationIn, EvaluationOut, FiguresOut
 from synthera.server.api.synthetic import get_table
 from synthera.server.jobs.store import create_job
 from synthera.server.removal import delete_evaluation
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/evaluations", tags=["evaluations"])
 
 
 def get_evaluation(session: DB, evaluation_id: str, user: CurrentUser) -> Evaluation:
-    item: Evaluation = owned(session, Evaluation, evaluation_id, user, "evaluation")
+    item: Evaluation = visible(session, Evaluation, evaluation_id, user, "evaluation")
     return item
 
 
@@ -54,7 +55,7 @@ def list_evaluations(
     user: CurrentUser,
     dataset_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[EvaluationOut]:
-    query = select(Evaluation).where(Evaluation.owner_id == user.id)
+    query = select(Evaluation).where(visible_rows(Evaluation, user))
     if dataset_id is not None:
         query = query.where(Evaluation.dataset_id == dataset_id)
     rows = list(session.scalars(query.order_by(Evaluation.created_at.desc())))
@@ -84,6 +85,20 @@ def report_json(
     return report
 
 
+@router.get("/{evaluation_id}/figures", response_model=FiguresOut)
+def read_figures(
+    evaluation_id: str, session: DB, context: Context, user: CurrentUser
+) -> dict[str, Any]:
+    """The HTML report's charts as Plotly JSON (heatmaps, distributions, distance
+    histograms, membership-inference ROC, fairness), for the dashboard to draw."""
+    from synthera.report.figures import figures_json, report_figures
+
+    item = get_evaluation(session, evaluation_id, user)
+    path = _report_file(session, context, item, "report.json")
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return figures_json(report_figures(report))
+
+
 @router.get("/{evaluation_id}/report.html", response_class=FileResponse)
 def report_html(
     evaluation_id: str,
@@ -106,4 +121,6 @@ def report_html(
 
 @router.delete("/{evaluation_id}", status_code=204)
 def remove_evaluation(evaluation_id: str, session: DB, context: Context, user: CurrentUser) -> None:
-    delete_evaluation(session, context.storage, get_evaluation(session, evaluation_id, user))
+    item = get_evaluation(session, evaluation_id, user)
+    may_manage(session, item, user)
+    delete_evaluation(session, context.storage, item)

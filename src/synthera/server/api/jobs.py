@@ -12,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from synthera.server.api.deps import DB, Context, CurrentUser, owned
+from synthera.server.access import may_manage, visible, visible_jobs
+from synthera.server.api.deps import DB, Context, CurrentUser
 from synthera.server.api.schemas import JobDetail, JobOut
 from synthera.server.jobs import store
 from synthera.server.tables import Job
@@ -23,7 +24,7 @@ KEEPALIVE_S = 15.0
 
 
 def get_job(session: DB, job_id: str, user: CurrentUser) -> Job:
-    job: Job = owned(session, Job, job_id, user, "job")
+    job: Job = visible(session, Job, job_id, user, "job")
     return job
 
 
@@ -33,7 +34,7 @@ def list_jobs(
     user: CurrentUser,
     status: Annotated[str | None, Query(max_length=16)] = None,
 ) -> list[Job]:
-    query = select(Job).where(Job.owner_id == user.id)
+    query = select(Job).where(visible_jobs(user))
     if status is not None:
         query = query.where(Job.status == status)
     return list(session.scalars(query.order_by(Job.created_at.desc()).limit(200)))
@@ -89,6 +90,7 @@ def follow_job(
 @router.post("/{job_id}/cancel", response_model=JobOut)
 def cancel_job(job_id: str, session: DB, context: Context, user: CurrentUser) -> Job:
     job = get_job(session, job_id, user)
+    may_manage(session, job, user)
     if job.status not in store.ACTIVE:
         raise HTTPException(409, f"job {job.id} has already {job.status}")
     store.request_cancel(session, job)
@@ -100,6 +102,7 @@ def cancel_job(job_id: str, session: DB, context: Context, user: CurrentUser) ->
 @router.post("/{job_id}/retry", response_model=JobOut)
 def retry_job(job_id: str, session: DB, context: Context, user: CurrentUser) -> Job:
     job = get_job(session, job_id, user)
+    may_manage(session, job, user)
     if job.status not in (store.FAILED, store.CANCELLED):
         raise HTTPException(
             409, f"only a failed or cancelled job can be retried (it is {job.status})"

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from synthera.models.registry import synthesizer_class
 from synthera.schema import Schema
+from synthera.server.access import may_manage, visible, visible_rows
 from synthera.server.api.common import job_succeeded, list_with_jobs, with_job
 from synthera.server.api.datasets import get_dataset
-from synthera.server.api.deps import DB, Context, CurrentUser, owned
+from synthera.server.api.deps import DB, Context, CurrentUser
 from synthera.server.api.schemas import RunIn, RunOut
 from synthera.server.jobs.store import create_job
 from synthera.server.removal import delete_with_dependents
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 def get_run(session: DB, run_id: str, user: CurrentUser) -> TrainingRun:
-    run: TrainingRun = owned(session, TrainingRun, run_id, user, "run")
+    run: TrainingRun = visible(session, TrainingRun, run_id, user, "run")
     return run
 
 
@@ -59,7 +60,7 @@ def list_runs(
     user: CurrentUser,
     dataset_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[RunOut]:
-    query = select(TrainingRun).where(TrainingRun.owner_id == user.id)
+    query = select(TrainingRun).where(visible_rows(TrainingRun, user))
     if dataset_id is not None:
         query = query.where(TrainingRun.dataset_id == dataset_id)
     rows = list(session.scalars(query.order_by(TrainingRun.created_at.desc())))
@@ -89,4 +90,6 @@ def download_model(
 @router.delete("/{run_id}", status_code=204)
 def delete_run(run_id: str, session: DB, context: Context, user: CurrentUser) -> None:
     """Delete the run, its model and the synthetic tables made with it."""
-    delete_with_dependents(session, context.storage, get_run(session, run_id, user))
+    run = get_run(session, run_id, user)
+    may_manage(session, run, user)
+    delete_with_dependents(session, context.storage, run)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -95,6 +95,8 @@ class DatasetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    owner_id: str
+    project_id: str | None
     name: str
     file_format: str
     size_bytes: int
@@ -107,6 +109,32 @@ class DatasetOut(BaseModel):
     schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
     notes: list[str]
     created_at: datetime
+
+
+class DatasetProjectIn(BaseModel):
+    project_id: str | None = Field(max_length=32)
+
+
+class ProjectIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class MemberIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class MemberOut(BaseModel):
+    id: str
+    username: str
+    added_at: datetime
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    owner_id: str
+    created_at: datetime
+    members: list[MemberOut]
 
 
 class Preview(BaseModel):
@@ -152,6 +180,11 @@ class SyntheticIn(BaseModel):
     seed: int | None = Field(default=0, ge=0, le=2**31 - 1)
     conditions: dict[str, str | int | float | bool] | None = None
     rebalance: str | None = Field(default=None, max_length=255)
+    # The class mix for `rebalance` ({"a": 0.7, "b": 0.3}, any non-negative weights);
+    # without it every class gets an equal share.
+    ratios: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        default=None, max_length=1000
+    )
 
 
 class SyntheticOut(BaseModel):
@@ -164,12 +197,29 @@ class SyntheticOut(BaseModel):
     seed: int | None
     conditions: dict[str, Any] | None
     rebalance: str | None
+    ratios: dict[str, float] | None
     created_at: datetime
     job: JobOut
 
 
 class EvaluationIn(BaseModel):
     synthetic_id: str = Field(max_length=32)
+
+
+class FigureOut(BaseModel):
+    section: str  # fidelity, utility, privacy or fairness
+    group: str  # figures of one group sit side by side under one heading
+    heading: str
+    label: str  # what the chart shows, in words
+    tall: bool
+    figure: dict[str, Any]  # Plotly JSON: data and layout
+
+
+class FiguresOut(BaseModel):
+    """The HTML report's charts; every figure's layout uses `template`, sent once."""
+
+    template: dict[str, Any] | None
+    figures: list[FigureOut]
 
 
 class EvaluationOut(BaseModel):

@@ -8,10 +8,12 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
+from synthera.augment import class_counts
 from synthera.errors import ParameterError
 from synthera.io import read_table, write_table
+from synthera.server.access import may_manage, visible, visible_rows
 from synthera.server.api.common import job_succeeded, list_with_jobs, with_job
-from synthera.server.api.deps import DB, Context, CurrentUser, owned
+from synthera.server.api.deps import DB, Context, CurrentUser
 from synthera.server.api.runs import get_run
 from synthera.server.api.schemas import Preview, SyntheticIn, SyntheticOut
 from synthera.server.jobs.store import create_job
@@ -24,18 +26,23 @@ router = APIRouter(prefix="/synthetic-tables", tags=["synthetic tables"])
 
 
 def get_table(session: DB, table_id: str, user: CurrentUser) -> SyntheticTable:
-    table: SyntheticTable = owned(session, SyntheticTable, table_id, user, "synthetic table")
+    table: SyntheticTable = visible(session, SyntheticTable, table_id, user, "synthetic table")
     return table
 
 
 @router.post("", response_model=SyntheticOut, status_code=201)
 def generate(body: SyntheticIn, session: DB, context: Context, user: CurrentUser) -> SyntheticOut:
-    """Generate `n_rows` rows; `conditions` fixes columns, `rebalance` evens out a column."""
+    """Generate `n_rows` rows; `conditions` fixes columns, `rebalance` gives a column's
+    classes equal shares, or the shares in `ratios`."""
     run = get_run(session, body.run_id, user)
     if not job_succeeded(session, run.job_id):
         raise HTTPException(409, f"run {run.id} has not finished training")
     if body.conditions and body.rebalance:
         raise ParameterError("use either conditions or rebalance, not both")
+    if body.ratios is not None:
+        if not body.rebalance:
+            raise ParameterError("ratios need rebalance: the column whose classes they weigh")
+        class_counts(body.n_rows, body.ratios)  # the library's checks of the weights
     names = [c["name"] for c in run.schema["columns"]]
     for column in [*(body.conditions or {}), *([body.rebalance] if body.rebalance else [])]:
         if column not in names:
@@ -54,6 +61,7 @@ def generate(body: SyntheticIn, session: DB, context: Context, user: CurrentUser
         seed=body.seed,
         conditions=body.conditions,
         rebalance=body.rebalance,
+        ratios=body.ratios,
     )
     session.add(table)
     session.commit()
@@ -67,7 +75,7 @@ def list_tables(
     user: CurrentUser,
     dataset_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[SyntheticOut]:
-    query = select(SyntheticTable).where(SyntheticTable.owner_id == user.id)
+    query = select(SyntheticTable).where(visible_rows(SyntheticTable, user))
     if dataset_id is not None:
         query = query.where(SyntheticTable.dataset_id == dataset_id)
     rows = list(session.scalars(query.order_by(SyntheticTable.created_at.desc())))
@@ -121,4 +129,6 @@ def download(
 
 @router.delete("/{table_id}", status_code=204)
 def delete_table(table_id: str, session: DB, context: Context, user: CurrentUser) -> None:
-    delete_with_dependents(session, context.storage, get_table(session, table_id, user))
+    table = get_table(session, table_id, user)
+    may_manage(session, table, user)
+    delete_with_dependents(session, context.storage, table)

@@ -101,7 +101,9 @@ def sample(table_id: str, context: TaskContext) -> None:
     context.log(f"generating {item.n_rows:,} rows")
     report(context.progress, "sample", 0, 1)
     if item.rebalance:
-        rows = rebalanced_sample(synthesizer, item.n_rows, item.rebalance, seed=item.seed)
+        rows = rebalanced_sample(
+            synthesizer, item.n_rows, item.rebalance, ratios=item.ratios, seed=item.seed
+        )
     else:
         rows = synthesizer.sample(item.n_rows, conditions=item.conditions or None, seed=item.seed)
     report(context.progress, "sample", 1, 1)
