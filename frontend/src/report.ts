@@ -173,3 +173,60 @@ export function groupTables(report: Json): GroupTable[] {
 export function percent(value: number | null): string {
   return value === null ? "—" : `${(100 * value).toFixed(1)} %`;
 }
+
+export interface LedgerPart {
+  name: string;
+  epsilon: number | null;
+  delta: number | null;
+  mechanism: string;
+}
+
+export interface Ledger {
+  epsilonSpent: number | null;
+  epsilonTarget: number | null;
+  deltaSpent: number | null;
+  deltaTarget: number | null;
+  accountant: string;
+  parts: LedgerPart[];
+  public: string[];
+}
+
+/** The generator's privacy as the report states it: its ledger, or null when it was
+ * trained without differential privacy. */
+export interface Guarantee {
+  generator: string | null;
+  ledger: Ledger | null;
+}
+
+/** What the report says about its generator's privacy; undefined when it says nothing
+ * (a synthetic table of unknown origin). */
+export function guarantee(report: Json): Guarantee | undefined {
+  if (!("privacy" in report)) return undefined;
+  const generator = typeof report.generator === "string" ? report.generator : null;
+  const raw = report.privacy;
+  if (!raw || typeof raw !== "object") return { generator, ledger: null };
+  const ledger = raw as Json;
+  const parts = Array.isArray(ledger.parts) ? (ledger.parts as Json[]) : [];
+  return {
+    generator,
+    ledger: {
+      epsilonSpent: num(ledger.epsilon_spent),
+      epsilonTarget: num(ledger.epsilon_target),
+      deltaSpent: num(ledger.delta_spent),
+      deltaTarget: num(ledger.delta_target),
+      accountant: String(ledger.accountant ?? ""),
+      parts: parts.map((part) => ({
+        name: String(part.name ?? ""),
+        epsilon: num(part.epsilon),
+        delta: num(part.delta),
+        mechanism: String(part.mechanism ?? ""),
+      })),
+      public: Array.isArray(ledger.public) ? ledger.public.map(String) : [],
+    },
+  };
+}
+
+/** ε and δ as the HTML report writes them: three and two significant digits. */
+export function budget(value: number | null, digits: number): string {
+  return value === null ? "—" : String(Number(value.toPrecision(digits)));
+}

@@ -30,6 +30,7 @@ from synthera.progress_bar import RichProgress
 from synthera.schema import Schema
 
 if TYPE_CHECKING:
+    from synthera.report.generator import GeneratorInfo
     from synthera.report.report import FamilyScore
     from synthera.transformer_eval import TransformerOptions
 
@@ -58,6 +59,10 @@ TransformersOption = Annotated[
     ),
 ]
 COLOURS = {"green": "green", "amber": "yellow", "red": "red", "grey": "bright_black"}
+MODEL_HELP = (
+    "The model directory (written by `fit`) that generated {what}: the report states its "
+    "privacy guarantee, or that it has none."
+)
 
 
 def _schema(schema_file: Path | None, target: str | None, sensitive: str | None) -> Schema | None:
@@ -79,6 +84,23 @@ def _check_outputs(outputs: list[Path | None], inputs: list[Path | None]) -> Non
         for source in inputs:
             if source is not None and out.exists() and source.exists() and out.samefile(source):
                 raise ParameterError(f"refusing to write {out}: it is the input table {source}")
+
+
+def _generator(model_dir: Path | None) -> GeneratorInfo | None:
+    """What the saved model's header says about it; None without a model directory."""
+    if model_dir is None:
+        return None
+    from synthera.report.generator import GeneratorInfo
+
+    return GeneratorInfo.from_model_dir(model_dir)
+
+
+def _print_privacy(name: str, generator: GeneratorInfo | None) -> None:
+    if generator is None:
+        return
+    ledger = generator.privacy
+    said = "trained without differential privacy" if ledger is None else ledger.summary()
+    stderr.print(f"privacy of {escape(name)}: {escape(said)}")
 
 
 def _print_scorecard(title: str, cards: list[FamilyScore]) -> None:
@@ -110,12 +132,16 @@ def evaluate(
     missing: MissingOption = None,
     quiet: QuietOption = False,
     transformers: TransformersOption = None,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model", help=MODEL_HELP.format(what="--synthetic"))
+    ] = None,
 ) -> None:
     """Judge a synthetic table: fidelity, utility, privacy and fairness, each beside its
     real-vs-real reference, as an HTML report (and JSON)."""
     from synthera.evaluation import evaluate as run_evaluation
 
     _check_outputs([out, json_out], [real, synthetic, holdout])
+    generator = _generator(model_dir)  # a bad model directory fails before any work
     real_table = _read(real, delimiter, missing)
     synthetic_table = _read(synthetic, delimiter, missing)
     holdout_table = _read(holdout, delimiter, missing) if holdout is not None else None
@@ -132,9 +158,11 @@ def evaluate(
             progress=progress,
             name=synthetic.name,
             transformers=_transformer_options(transformers),
+            generator=generator,
         )
     for note in report.notes:
         stderr.print(f"[yellow]note:[/] {escape(note)}")
+    _print_privacy(synthetic.name, generator)
     _print_scorecard(f"scorecard: {escape(synthetic.name)}", report.scorecard)
     report.to_html(out)
     typer.echo(f"report: {out}")
@@ -179,16 +207,34 @@ def compare(
     missing: MissingOption = None,
     quiet: QuietOption = False,
     transformers: TransformersOption = None,
+    model_dirs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--model",
+            help=MODEL_HELP.format(what="each synthetic table")
+            + " Repeat it once per table, in the tables' order.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate several synthetic tables on the same split and seed, side by side."""
     from synthera.evaluation import compare as run_comparison
+    from synthera.report.generator import GeneratorInfo
 
     _check_outputs([out, json_out], [real, holdout, *synthetic])
+    names = _unique_names(synthetic)
+    if model_dirs and len(model_dirs) != len(synthetic):
+        raise ParameterError(
+            f"--model was given {len(model_dirs)} time(s) for {len(synthetic)} synthetic "
+            "tables: give one model directory per table, in the same order, or none"
+        )
+    generators = {
+        name: GeneratorInfo.from_model_dir(model_dir)
+        for name, model_dir in zip(names, model_dirs or [], strict=False)
+    }
     real_table = _read(real, delimiter, missing)
     holdout_table = _read(holdout, delimiter, missing) if holdout is not None else None
     tables = {
-        name: _read(path, delimiter, missing)
-        for name, path in zip(_unique_names(synthetic), synthetic, strict=True)
+        name: _read(path, delimiter, missing) for name, path in zip(names, synthetic, strict=True)
     }
     schema = _schema(schema_file, target, sensitive)
     with RichProgress(stderr, enabled=not quiet) as progress:
@@ -202,10 +248,12 @@ def compare(
             seed=seed,
             progress=progress,
             transformers=_transformer_options(transformers),
+            generators=generators,
         )
     for note in comparison.notes:
         stderr.print(f"[yellow]note:[/] {escape(note)}")
     for report in comparison.reports:
+        _print_privacy(report.name, report.generator)
         _print_scorecard(f"scorecard: {escape(report.name)}", report.scorecard)
     comparison.to_html(out)
     typer.echo(f"comparison: {out}")

@@ -21,6 +21,7 @@ from synthera.metrics import fairness, fidelity, privacy, privacy_attacks, utili
 from synthera.metrics.result import MetricResult
 from synthera.metrics.sampling import sample_rows
 from synthera.progress import ProgressCallback, report
+from synthera.report.generator import GeneratorInfo
 from synthera.report.report import Comparison, Report
 from synthera.report.scorecard import scorecard
 from synthera.schema import ColumnKind, Schema
@@ -71,6 +72,7 @@ def evaluate(
     limits: EvaluationLimits | None = None,
     name: str = "synthetic",
     transformers: TransformerOptions | None = None,
+    generator: GeneratorInfo | None = None,
 ) -> Report:
     """Evaluate `synthetic` against `real` (the generator's training rows).
 
@@ -79,10 +81,12 @@ def evaluate(
     `schema` one is inferred from `real`. `target` enables utility and fairness,
     `sensitive` (column names) fairness; both override the schema's roles. `transformers`
     adds the transformer evaluation (needs a target and the `transformers` extra).
+    `generator` (e.g. `GeneratorInfo.of(model)`) puts the model's privacy guarantee, or
+    the fact that it has none, into the report.
     """
     evaluator = Evaluator(real, holdout, schema, target, sensitive, seed, limits)
     fine_tuner = _transformer_evaluator(evaluator, transformers)
-    result = evaluator.run(synthetic, name=name, progress=progress)
+    result = evaluator.run(synthetic, name=name, progress=progress, generator=generator)
     if fine_tuner is not None:
         fine_tuner.run(synthetic, progress=progress).attach_to(result)
     return result
@@ -100,16 +104,25 @@ def compare(
     *,
     limits: EvaluationLimits | None = None,
     transformers: TransformerOptions | None = None,
+    generators: Mapping[str, GeneratorInfo] | None = None,
 ) -> Comparison:
     """Evaluate several synthetic tables (name -> table) on the same split and seed;
-    `transformers` adds a transformer column family (fine-tuned on the real rows once)."""
+    `transformers` adds a transformer column family (fine-tuned on the real rows once);
+    `generators` (name -> GeneratorInfo) states the privacy of the tables it names."""
     if not synthetic:
         raise ParameterError("compare needs at least one synthetic table")
+    generators = dict(generators or {})
+    unknown = [name for name in generators if name not in synthetic]
+    if unknown:
+        raise ParameterError(
+            f"generators given for tables that are not compared: {_listed(unknown)} "
+            f"(tables: {_listed(synthetic)})"
+        )
     evaluator = Evaluator(real, holdout, schema, target, sensitive, seed, limits)
     fine_tuner = _transformer_evaluator(evaluator, transformers)
     reports = []
     for name, table in synthetic.items():
-        result = evaluator.run(table, name=name, progress=progress)
+        result = evaluator.run(table, name=name, progress=progress, generator=generators.get(name))
         if fine_tuner is not None:
             fine_tuner.run(table, progress=progress).attach_to(result)
         reports.append(result)
@@ -266,6 +279,7 @@ class Evaluator:
         *,
         name: str = "synthetic",
         progress: ProgressCallback | None = None,
+        generator: GeneratorInfo | None = None,
     ) -> Report:
         check_columns(synthetic, self.schema, "synthetic")
         synthetic = synthetic.reset_index(drop=True)
@@ -307,6 +321,7 @@ class Evaluator:
             },
             schema=self.schema.to_dict(),
             timings=timings,
+            generator=generator,
         )
 
     def _fidelity_synthetic(

@@ -44,6 +44,8 @@ def test_figures_are_the_reports_charts_as_plotly_json(real_evaluator: Server) -
     evaluation = evaluated(server, admin)
     url = f"/api/v1/evaluations/{evaluation}"
     report = server.client.get(f"{url}/report", headers=admin).json()
+    # The evaluation job read the run's model: trained without differential privacy.
+    assert report["generator"] == "gaussian_copula" and report["privacy"] is None
     response = server.client.get(f"{url}/figures", headers=admin)
     assert response.status_code == 200
     body = response.json()

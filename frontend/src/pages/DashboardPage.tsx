@@ -5,8 +5,17 @@ import { GroupTable } from "../components/GroupTable";
 import { Link } from "../components/Link";
 import { MetricsTable } from "../components/MetricsTable";
 import { PlotlyChart } from "../components/PlotlyChart";
+import { PrivacyGuarantee } from "../components/PrivacyGuarantee";
 import { Scorecard } from "../components/Scorecard";
-import { groupFigures, groupTables, metrics, notes, scorecard, SECTIONS } from "../report";
+import {
+  groupFigures,
+  groupTables,
+  guarantee,
+  metrics,
+  notes,
+  scorecard,
+  SECTIONS,
+} from "../report";
 import type { Evaluation, Figures } from "../types";
 
 /** The report of one evaluation, as the HTML report shows it: the scorecard, then per
@@ -36,6 +45,7 @@ export function DashboardPage({ id }: { id: string }) {
     return groupFigures(withTemplate);
   }, [figures]);
   const tables = useMemo(() => (report ? groupTables(report) : []), [report]);
+  const privacy = useMemo(() => (report ? guarantee(report) : undefined), [report]);
 
   return (
     <main>
@@ -62,6 +72,7 @@ export function DashboardPage({ id }: { id: string }) {
             <h2 id="scorecard-title">Scorecard</h2>
             <Scorecard cards={cards} />
           </section>
+          {privacy && <PrivacyGuarantee guarantee={privacy} />}
           {notes(report).length > 0 && (
             <ul className="notes">
               {notes(report).map((note) => (

@@ -125,6 +125,24 @@ def write_model_dir(directory: str | Path, header: Mapping[str, Any], state: Any
 def read_model_dir(directory: str | Path) -> tuple[dict[str, Any], Any]:
     """Read and verify a model directory; return (header, state with arrays restored)."""
     directory = Path(directory)
+    body = read_model_header(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelFileError(f"{directory} lacks its weights file {WEIGHTS_FILE}")
+    if _file_sha256(weights) != body.get("weights_sha256"):
+        raise ModelFileError(f"{weights} was modified or corrupted (checksum mismatch)")
+    try:
+        arrays = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError):
+        raise ModelFileError(f"{weights} is not a valid safetensors file") from None
+    state = join_arrays(body.pop("state", None), arrays)
+    return body, state
+
+
+def read_model_header(directory: str | Path) -> dict[str, Any]:
+    """`model.json` alone, verified by its own checksum: the facts about a model (name,
+    schema, privacy ledger) without reading its weights. Its "state" holds array refs."""
+    directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"model directory not found: {directory}")
     meta_path = directory / MODEL_JSON
@@ -147,14 +165,4 @@ def read_model_dir(directory: str | Path) -> tuple[dict[str, Any], Any]:
     body = {k: v for k, v in document.items() if k != "checksum"}
     if document.get("checksum") != _checksum(body):
         raise ModelFileError(f"{meta_path} was modified or corrupted (checksum mismatch)")
-    weights = directory / WEIGHTS_FILE
-    if not weights.is_file():
-        raise ModelFileError(f"{directory} lacks its weights file {WEIGHTS_FILE}")
-    if _file_sha256(weights) != body.get("weights_sha256"):
-        raise ModelFileError(f"{weights} was modified or corrupted (checksum mismatch)")
-    try:
-        arrays = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError):
-        raise ModelFileError(f"{weights} is not a valid safetensors file") from None
-    state = join_arrays(body.pop("state", None), arrays)
-    return body, state
+    return body

@@ -133,7 +133,8 @@ def build_plan(pipeline: Pipeline) -> Plan:
                     id=f"evaluate/{name}",
                     kind="evaluate",
                     generator=name,
-                    needs=("prepare", f"sample/{name}", *judged_by),
+                    # fit: the report states the model's privacy guarantee from its header.
+                    needs=("prepare", f"fit/{name}", f"sample/{name}", *judged_by),
                     settings={
                         "families": evaluation.families,
                         "limits": evaluation.limits,

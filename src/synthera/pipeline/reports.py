@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from synthera.metrics.result import MetricResult
+from synthera.report.generator import GeneratorInfo
 from synthera.report.report import FamilyScore, Report
 from synthera.report.scorecard import scorecard
 
@@ -21,6 +22,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
     values["scorecard"] = [
         FamilyScore(**{**s, "reasons": tuple(s.get("reasons", ()))}) for s in data["scorecard"]
     ]
+    values["generator"] = GeneratorInfo.in_report(data)
     return Report(**values)
 
 

@@ -300,6 +300,7 @@ class _StepRunner:
     def _evaluate(self, step: Step, out: Path) -> dict[str, Any]:
         from synthera.evaluation import EvaluationLimits, evaluate
         from synthera.pipeline.reports import attach_transformers, keep_families
+        from synthera.report.generator import GeneratorInfo
 
         settings, name = step.settings, str(step.generator)
         train, holdout, schema = self._prepared()
@@ -312,6 +313,7 @@ class _StepRunner:
             progress=self._progress(step),
             limits=EvaluationLimits(**settings["limits"]),
             name=name,
+            generator=GeneratorInfo.from_model_dir(self._folder(f"fit/{name}") / "model"),
         )
         if set(settings["families"]) != set(FAMILIES):
             result = keep_families(result, settings["families"])

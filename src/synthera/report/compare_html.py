@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from synthera.report import charts
+from synthera.report.guarantee_html import epsilon_cell
 from synthera.report.html import Page, esc, explain, fmt, scorecard_html, table, wrap_table
 from synthera.report.report import FAMILIES, Comparison
 
@@ -73,15 +74,26 @@ def render_comparison(comparison: Comparison) -> str:
 
 
 def _scorecards(comparison: Comparison) -> str:
+    # The ε column only where some table's generator is known (not for CSVs of unknown origin).
+    with_epsilon = any(r.generator is not None for r in comparison.reports)
     body = []
     for report in comparison.reports:
         cells = [esc(report.name)]
+        if with_epsilon:
+            cells.append(epsilon_cell(report.generator))
         for card in report.scorecard:
             cells.append(
                 f'<span class="badge {card.status}">{esc(card.status)}</span> {esc(card.headline)}'
             )
         body.append(cells)
-    return table(("Table", *(f.capitalize() for f in FAMILIES)), body)
+    headers = ["Table", *(["ε"] if with_epsilon else []), *(f.capitalize() for f in FAMILIES)]
+    legend = (
+        '<p class="muted">ε: the differential-privacy budget each generator spent (smaller is '
+        "more private; ∞: trained without differential privacy; blank: not known).</p>"
+        if with_epsilon
+        else ""
+    )
+    return table(headers, body, numeric={1} if with_epsilon else set()) + legend
 
 
 def _family_chart(page: Page, family: str, rows: list[dict[str, Any]], names: list[str]) -> str:

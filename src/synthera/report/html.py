@@ -167,9 +167,12 @@ def header_html(report: Report) -> str:
     t, s = report.tables, report.settings
     sensitive = ", ".join(s.get("sensitive") or []) or "none"
     target, seed = s.get("target") or "none", s.get("seed")
+    model = report.generator.model if report.generator is not None else None
     return (
         f"<h1>Synthetic data report: {esc(report.name)}</h1>"
-        f'<p class="muted">{t.get("synthetic_rows", 0):,} synthetic rows evaluated against '
+        f'<p class="muted">{t.get("synthetic_rows", 0):,} synthetic rows'
+        + (f" (generator: {esc(model)})" if model else "")
+        + " evaluated against "
         f"{t.get('train_rows', 0):,} training rows and {t.get('holdout_rows', 0):,} holdout rows, "
         f"{t.get('evaluated_columns', 0)} of {t.get('columns', 0)} columns · target: "
         f"{esc(target)} · sensitive: {esc(sensitive)} · seed {esc(seed)}"
@@ -484,12 +487,14 @@ def fairness_html(page: Page, report: Report) -> str:
 
 
 def render_report(report: Report) -> str:
+    from synthera.report.guarantee_html import guarantee_html
     from synthera.report.transformers_html import transformers_html
 
     page = Page()
     page.add(
         header_html(report),
         scorecard_html(report.scorecard),
+        guarantee_html(report.generator),
         fidelity_html(page, report),
         utility_html(page, report),
         privacy_html(page, report),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from synthera.metrics.result import MetricResult, clean_number
+from synthera.report.generator import GeneratorInfo
 
 Status = Literal["green", "amber", "red", "grey"]
 FAMILIES = ("fidelity", "utility", "privacy", "fairness")
@@ -50,6 +51,7 @@ class Report:
     schema: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per family
     transformers: dict[str, Any] | None = None  # a TransformerEvaluation, once attached
+    generator: GeneratorInfo | None = None  # model and privacy ledger; None: not known
 
     def metric(self, name: str) -> MetricResult:
         for result in self.metrics:
@@ -76,6 +78,8 @@ class Report:
             "timings": dict(self.timings),
             "distributions": self.distributions,
             **({"transformers": self.transformers} if self.transformers is not None else {}),
+            # "generator" and "privacy" (null: not private) only where the caller knows them.
+            **(self.generator.to_dict() if self.generator is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -138,6 +142,12 @@ class Comparison:
             "notes": list(self.notes),
             "rows": self.rows(),
             "scorecards": {r.name: [s.to_dict() for s in r.scorecard] for r in self.reports},
+            # Each table's privacy ledger (null: not private); tables of unknown origin absent.
+            "privacy": {
+                r.name: r.generator.to_dict()["privacy"]
+                for r in self.reports
+                if r.generator is not None
+            },
             "reports": {r.name: r.to_dict() for r in self.reports},
         }
 
