@@ -28,10 +28,15 @@ def build(name: str, train: pd.DataFrame, seed: int, workspace: Path) -> Any:
         from mostlyai.engine import TabularARGN
 
         return TabularARGN(random_state=seed, workspace_dir=workspace, verbose=0)
+    import numpy as np
+    import torch
     from sdv.metadata import Metadata
     from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer, TVAESynthesizer
 
-    metadata = Metadata.detect_from_dataframe(train)
+    np.random.seed(seed)  # SDV takes no seed argument; it draws from these
+    torch.manual_seed(seed)
+    # SDV 2.0 dropped `detect_from_dataframe`; a one-table dict is its documented route.
+    metadata = Metadata.detect_from_dataframes({"table": train}, infer_keys=None)
     cls = {
         "sdv_gaussian_copula": GaussianCopulaSynthesizer,
         "sdv_ctgan": CTGANSynthesizer,

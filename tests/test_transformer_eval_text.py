@@ -10,6 +10,7 @@ from synthera.errors import ColumnNotFoundError, ParameterError
 from synthera.transformer_eval.finetune import (
     FinetuneSettings,
     balanced_weights,
+    undo_class_weights,
     validation_split,
 )
 from synthera.transformer_eval.rows_as_text import TextFormat, rows_as_text
@@ -86,6 +87,29 @@ def test_balanced_weights_make_a_rare_class_count_as_much_as_a_common_one():
     np.testing.assert_allclose(weights, [10 / 18, 10 / 2, 1.0])
     # Each present class carries the same total weight.
     assert weights[0] * 9 == pytest.approx(weights[1] * 1)
+
+
+def test_undoing_class_weights_gives_back_the_training_class_mix():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    labels = (rng.random(4000) < 0.1).astype(int)
+    features = rng.normal(size=(4000, 2)) + labels[:, None] * 1.0
+    weights = balanced_weights(labels, 2)
+    weighted = LogisticRegression().fit(features, labels, sample_weight=weights[labels])
+    proba = weighted.predict_proba(features)
+    # Weighted as if the classes were balanced, the model over-predicts the rare class ...
+    assert proba[:, 1].mean() > 0.3
+    corrected = undo_class_weights(proba, list(weights))
+    # ... and the correction brings its mean back to the rare class's own rate,
+    assert corrected[:, 1].mean() == pytest.approx(labels.mean(), abs=0.03)
+    np.testing.assert_allclose(corrected.sum(axis=1), 1.0)
+    # without changing the ranking a binary ROC-AUC sees.
+    assert roc_auc_score(labels, corrected[:, 1]) == pytest.approx(
+        roc_auc_score(labels, proba[:, 1])
+    )
+    assert undo_class_weights(proba, None) is proba
 
 
 def test_validation_slice_is_a_stratified_part_of_the_training_rows():

@@ -33,7 +33,12 @@ from synthera.transformer_eval.checkpoints import (
     require_transformers,
     resolve_checkpoint,
 )
-from synthera.transformer_eval.finetune import FinetuneSettings, fine_tune, predict_proba
+from synthera.transformer_eval.finetune import (
+    FinetuneSettings,
+    fine_tune,
+    predict_proba,
+    undo_class_weights,
+)
 from synthera.transformer_eval.result import (
     BASELINE,
     BASELINE_LABEL,
@@ -307,6 +312,7 @@ class TransformerEvaluator:
             batch_size=self.settings.batch_size * 2,
             device=self.device,
         )
+        proba = undo_class_weights(proba, history.class_weights)
         report(progress, f"score {checkpoint.label} ({table})", 1, 1)
         del model
         gc.collect()

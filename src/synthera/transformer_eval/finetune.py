@@ -68,6 +68,7 @@ class TrainingHistory:
     best_step: int | None = None
     stopped_early: bool = False
     seconds: float = 0.0
+    class_weights: list[float] | None = None  # the loss's weights, when it had any
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class TrainingHistory:
             "best_step": self.best_step,
             "stopped_early": self.stopped_early,
             "seconds": round(self.seconds, 3),
+            "class_weights": self.class_weights,
         }
 
 
@@ -111,6 +113,20 @@ def balanced_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
     weights = np.ones(n_classes)
     weights[present] = len(labels) / (present.sum() * counts[present])
     return weights
+
+
+def undo_class_weights(proba: np.ndarray, weights: Sequence[float] | None) -> np.ndarray:
+    """Probabilities for the training table's own class mix.
+
+    A loss that weighs class c by w_c is minimised by q(c|x) ∝ w_c · p(c|x), so the
+    weighted model over-predicts rare classes; dividing by w_c and renormalising gives back
+    p(c|x). Ranking within a class barely moves (binary ROC-AUC not at all), but accuracy
+    and F1 then compare fairly with an unweighted baseline.
+    """
+    if weights is None or proba.size == 0:
+        return proba
+    corrected = proba / np.asarray(weights, dtype=float)
+    return corrected / corrected.sum(axis=1, keepdims=True)
 
 
 def _batches(count: int, size: int, order: np.ndarray | None = None) -> list[np.ndarray]:
@@ -249,6 +265,8 @@ def fine_tune(
     }
     model.to(device)
     run = _FineTune(model, tokenizer, n_classes, labels[train], settings, device, total)
+    if run.loss.weight is not None:
+        history.class_weights = [float(w) for w in run.loss.weight.cpu()]
     validation_texts = [texts[i] for i in validation]
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
