@@ -11,6 +11,7 @@ import torch
 
 from synthera.errors import ParameterError
 from synthera.models.autoregressive import AutoregressiveSynthesizer
+from synthera.models.autoregressive.calibration import calibrate_output_bias, calibrate_to_counts
 from synthera.models.autoregressive.network import AutoregressiveNetwork
 from synthera.models.autoregressive.tokens import NumericTokens, TableTokenizer
 from synthera.schema import Schema
@@ -131,6 +132,58 @@ def test_incremental_sampling_draws_from_the_full_forward_pass() -> None:
             logits = network(replay)[:, network.offsets[j] : network.offsets[j + 1]]
             replay[:, j] = torch.multinomial(torch.softmax(logits, 1), 1, generator=generator)[:, 0]
     assert (tokens == replay).float().mean() > 0.99  # float rounding may flip a rare draw
+
+
+def test_calibration_makes_mean_predictions_match_token_frequencies() -> None:
+    vocab = [2, 4, 7]
+    network = make_network(vocab, (16, 16), seed=3).eval()
+    generator = torch.Generator().manual_seed(4)
+    frequencies = [torch.tensor([0.8, 0.2]), torch.tensor([0.1, 0.2, 0.3, 0.4]), None]
+    tokens = torch.stack(
+        [
+            torch.multinomial(p, 4000, replacement=True, generator=generator)
+            if p is not None
+            else torch.randint(0, 7, (4000,), generator=generator)
+            for p in frequencies
+        ],
+        dim=1,
+    )
+
+    def gaps() -> list[float]:
+        with torch.no_grad():
+            logits = network(tokens)
+        out = []
+        for j, v in enumerate(vocab):
+            mean = torch.softmax(logits[:, network.offsets[j] : network.offsets[j + 1]], 1).mean(0)
+            observed = torch.bincount(tokens[:, j], minlength=v) / len(tokens)
+            out.append(float((mean - observed).abs().sum()) / 2)
+        return out
+
+    weights = network.out.weight.detach().clone()
+    assert max(gaps()) > 0.05  # a random network's predictions are far off
+    calibrate_output_bias(network, tokens)
+    assert max(gaps()) <= 1e-3
+    torch.testing.assert_close(network.out.weight, weights)  # only the biases moved
+
+
+def test_calibration_on_samples_reaches_the_given_counts() -> None:
+    vocab = [3, 2, 5]
+    network = make_network(vocab, (16, 16), seed=5).eval()
+    counts = [torch.tensor([50.0, 30.0, 20.0]), torch.tensor([10.0, 90.0]), torch.ones(5)]
+
+    def sampled_gaps() -> list[float]:
+        tokens = network.sample(20_000, torch.Generator().manual_seed(6))
+        return [
+            float(
+                (torch.bincount(tokens[:, j], minlength=v) / len(tokens) - c / c.sum()).abs().sum()
+            )
+            / 2
+            for j, (v, c) in enumerate(zip(vocab, counts, strict=True))
+        ]
+
+    assert max(sampled_gaps()) > 0.1
+    calibrate_to_counts(network, counts, torch.Generator().manual_seed(7))
+    assert max(sampled_gaps()) < 0.02  # sampling noise of 20,000 rows is about 0.01
 
 
 # ---- the model ----------------------------------------------------------------------------

@@ -252,12 +252,6 @@ def test_clear_errors(table: pd.DataFrame) -> None:
         AIMSynthesizer(rounds=0)
     with pytest.raises(ParameterError, match="bins"):
         AIMSynthesizer(bins=1)
-    dated = Schema.infer(table).to_dict()
-    for column in dated["columns"]:
-        if column["name"] == "seen":
-            column["lower"] = 0.0
-    with pytest.raises(ParameterError, match="datetime"):
-        model.fit(table, Schema.from_dict(dated), seed=0, privacy={"epsilon": 1})
 
 
 def test_missing_extra_reports_the_model_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -181,15 +181,12 @@ def test_sensitivity_grows_with_the_number_of_columns() -> None:
     assert "threshold" in four.part.mechanism and "threshold" not in one.part.mechanism
 
 
-def test_datetime_columns_and_bad_booleans_are_refused_with_one_line() -> None:
-    df = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=50), "x": np.arange(50)})
-    with pytest.raises(ParameterError, match="datetime") as caught:
-        _summaries(df, Schema.infer(df))
-    assert "\n" not in str(caught.value)
+def test_bad_booleans_are_refused_with_one_line() -> None:
     bad = pd.DataFrame({"flag": ["a", "b", "c"] * 20})
     schema = Schema(columns=(ColumnSpec("flag", ColumnKind.BOOLEAN),))
-    with pytest.raises(SchemaError, match="declared boolean"):
+    with pytest.raises(SchemaError, match="declared boolean") as caught:
         _summaries(bad, schema)
+    assert "\n" not in str(caught.value)
 
 
 # ---- the encoder built from them -------------------------------------------------------------

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "ColumnKind": "synthera.schema",
     "ColumnSpec": "synthera.schema",
+    "GeneratorInfo": "synthera.report.generator",
     "Schema": "synthera.schema",
     "Synthesizer": "synthera.models.base",
     "SyntheraError": "synthera.errors",
@@ -29,6 +30,7 @@ _PUBLIC = {
 __all__ = [
     "ColumnKind",
     "ColumnSpec",
+    "GeneratorInfo",
     "Schema",
     "SyntheraError",
     "Synthesizer",
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from synthera.io import read_table, split_holdout, write_table
     from synthera.models.base import Synthesizer
     from synthera.models.registry import available_synthesizers, get_synthesizer
+    from synthera.report.generator import GeneratorInfo
     from synthera.schema import ColumnKind, ColumnSpec, Schema
 
 

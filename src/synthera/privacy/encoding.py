@@ -7,6 +7,10 @@ and decodes like any other; only their fitted state comes from `privacy.preproce
   at the segment's middle, standard deviation such that the ±0.99·4σ window is the
   segment: every value in range encodes without clipping) and whose converter clips to
   the released range; values outside it are clipped on encoding, row by row;
+- datetime: the same, on the released time axis: a `DatetimeConverter` whose origin,
+  resolution and range are the released ones (`privacy.preprocessing.DatetimeSummary`),
+  so samples come back as datetime64 (or text in the declared format) of the column's
+  unit and time zone, inside the released or declared range;
 - categorical / boolean: `OneHotCategorical` over the released levels, with no rare
   level (unknown values encode as the most frequent released level);
 - id: random UUIDs (the usual id encoder learns the keys' shape from the data);
@@ -20,13 +24,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthera.privacy.preprocessing import CategorySummary, NumericSummary, PrivateSummaries
+from synthera.privacy.preprocessing import (
+    CategorySummary,
+    DatetimeSummary,
+    NumericSummary,
+    PrivateSummaries,
+)
 from synthera.schema import ColumnKind, ColumnSpec, Schema
 from synthera.transforms import TableEncoder
 from synthera.transforms.base import ColumnEncoder
 from synthera.transforms.categorical import OneHotCategorical
 from synthera.transforms.categories import CategoryCodec
-from synthera.transforms.converters import NumberConverter
+from synthera.transforms.converters import DatetimeConverter, NumberConverter
 from synthera.transforms.ids import IdEncoder
 from synthera.transforms.mixture import ALPHA_CLIP, Mixture
 from synthera.transforms.numeric import ModeSpecificNumeric
@@ -72,8 +81,12 @@ def segment_mixture(edges: np.ndarray, masses: np.ndarray) -> Mixture:
     return Mixture(means.astype(np.float64), stds.astype(np.float64), weights / weights.sum())
 
 
-def released_converter(spec: ColumnSpec, summary: NumericSummary) -> NumberConverter:
+def released_converter(
+    spec: ColumnSpec, summary: NumericSummary
+) -> NumberConverter | DatetimeConverter:
     """A converter that clips to the released range, in the column's storage type."""
+    if isinstance(summary, DatetimeSummary):
+        return summary.converter
     dtype = summary.dtype
     if spec.kind is ColumnKind.INTEGER and summary.has_missing:
         dtype = "Int64"

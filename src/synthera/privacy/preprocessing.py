@@ -32,14 +32,22 @@ post-processing of those noisy counts:
   it exactly. A heavy spike (say the zeros of a capital-gain column) gets a mode of its
   own.
 - **missing values**: a column gets a missing-value indicator when its noisy missing count
-  clears the same bar.
+  clears the same bar; the noisy count itself is released too (a model's prior for it).
+- **datetimes** are numbers on a time axis (instants since 1970 in the column's storage
+  unit, local wall-clock time for a zoned column), binned on a public grid of calendar
+  months instead of the quarter octaves, plus one cell per row for the value's time
+  resolution (day, hour, ..., ns): see `privacy.time_axis`. The range (or the declared
+  `lower` / `upper`, in days since 1970, UTC for a zoned column, as everywhere in
+  Synthera), the mode segments (equal noisy mass over the months), the resolution (dates
+  come back as dates) and the missing indicator are read off those cells as above.
 
 The grid and the zero bin are public, so numeric cells need no threshold. Public without
 paying: the schema (names, kinds, roles, declared bounds and categories: a schema that
 `Schema.infer` read off the rows is outside the guarantee, so declare it for a strict
-one), each column's storage type (float32 or float64, strings or numbers) and the number
-of rows (it sets DP-SGD's sampling rate and the default δ). Id columns come back as
-random UUIDs and datetime columns are refused (their encoders learn from the rows).
+one), each column's storage type (float32 or float64, strings or numbers, a datetime
+column's unit and time zone; text dates are read to the microsecond) and the number of
+rows (it sets DP-SGD's sampling rate and the default δ). Id columns come back as random
+UUIDs.
 """
 
 from __future__ import annotations
@@ -47,18 +55,28 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from synthera.errors import ParameterError, SchemaError, one_line
+from synthera.privacy import time_axis
 from synthera.privacy.gaussian import gaussian_sigma
 from synthera.privacy.ledger import BudgetPart
 from synthera.schema import ColumnKind, ColumnSpec, Schema
 from synthera.transforms.base import show
 from synthera.transforms.categories import RARE_LABEL, LevelKind, _comparable, _levels_of
-from synthera.transforms.converters import numeric_values
+from synthera.transforms.converters import (
+    _NAT,
+    _STRING_DTYPES,
+    DatetimeConverter,
+    _epoch_ints,
+    _iso_format,
+    numeric_values,
+    parse_datetimes,
+)
 
 GRID_EXPONENTS = (-20, 64)  # the grid spans ±2^-20 ... ±2^64
 GRID_STEPS_PER_OCTAVE = 4
@@ -66,6 +84,7 @@ BOUNDS_FALSE_BIN_RATE = 0.01  # chance per column that an empty bin widens the r
 THRESHOLD_DELTA_SHARE = 0.5  # of the preprocessing δ: the rest pays the Gaussian mechanism
 _NUMERIC = (ColumnKind.NUMERIC, ColumnKind.INTEGER)
 _DISCRETE = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
+_DATE = ColumnKind.DATETIME
 
 
 def _grid() -> tuple[np.ndarray, np.ndarray]:
@@ -109,8 +128,9 @@ class CategorySummary:
 
 @dataclass(frozen=True)
 class NumericSummary:
-    """A numeric or integer column: its range, its mode segments (edges and noisy masses)
-    and whether it gets a missing-value indicator."""
+    """A numeric or integer column: its range, its mode segments (edges and noisy masses),
+    whether it gets a missing-value indicator and the noisy count of missing values (on
+    the scale of the masses; None where not released)."""
 
     lower: float
     upper: float
@@ -118,6 +138,35 @@ class NumericSummary:
     segment_masses: np.ndarray  # (modes,)
     has_missing: bool
     dtype: str
+    missing_count: float | None = None
+
+
+@dataclass(frozen=True)
+class DatetimeSummary(NumericSummary):
+    """A datetime column. `lower`, `upper` and `segment_edges` are on its converter's axis
+    (counts of the released resolution since the range's first instant), so the numeric
+    encoders use them as they are; `lower_days` / `upper_days` give the range in days
+    since 1970 (the unit of declared bounds)."""
+
+    converter: DatetimeConverter = field(kw_only=True)
+
+    @property
+    def resolution_ns(self) -> int:
+        return self.converter.resolution * time_axis.UNIT_NS[self.converter.unit]
+
+    @property
+    def lower_days(self) -> float:
+        return self._days(0.0)
+
+    @property
+    def upper_days(self) -> float:
+        return self._days(self.upper)
+
+    def _days(self, count: float) -> float:
+        """Days since 1970 (of local wall-clock time for a zoned column)."""
+        unit_ns = time_axis.UNIT_NS[self.converter.unit]
+        instant = self.converter.origin + round(count) * self.converter.resolution
+        return instant * unit_ns / time_axis.DAY_NS
 
 
 ColumnSummary = CategorySummary | NumericSummary
@@ -146,22 +195,20 @@ def private_summaries(
     rng: np.random.Generator,
 ) -> PrivateSummaries:
     """Release every column's summary under (epsilon, delta)-DP (one Gaussian histogram)."""
-    modelled = [spec for spec in schema.columns if spec.kind in (*_NUMERIC, *_DISCRETE)]
-    dates = schema.of_kind(ColumnKind.DATETIME)
-    if dates:
-        raise ParameterError(
-            one_line(
-                f"private fits do not model datetime columns yet ({', '.join(map(repr, dates))}): "
-                "convert them to numbers (e.g. days since a fixed date) or drop them"
-            )
-        )
+    modelled = [spec for spec in schema.columns if spec.kind in (*_NUMERIC, *_DISCRETE, _DATE)]
     if not modelled:
         raise ParameterError(
-            "a private fit needs at least one numeric, integer, categorical or boolean column"
+            "a private fit needs at least one numeric, integer, datetime, categorical or "
+            "boolean column"
         )
     n_discrete = sum(spec.kind in _DISCRETE for spec in modelled)
+    # A datetime column's row also adds 1 to a time-resolution cell, unless it is public.
+    dates = [spec for spec in modelled if spec.kind is _DATE]
+    whole_days = {spec.name for spec in dates if _whole_days_public(spec, df[spec.name])}
+    n_dates, n_resolutions = len(dates), len(dates) - len(whole_days)
+    n_cells = len(modelled) + n_resolutions
     delta_threshold = THRESHOLD_DELTA_SHARE * delta if n_discrete else 0.0
-    sensitivity = math.sqrt(len(modelled))
+    sensitivity = math.sqrt(n_cells)
     sigma = gaussian_sigma(epsilon, delta - delta_threshold, sensitivity)
     # A new value's cell (count 1) must stay under τ in every categorical column at once.
     threshold = (
@@ -185,11 +232,16 @@ def private_summaries(
                 )
             columns[spec.name] = summary
         else:
-            numeric, guessed = _numbers(series, spec, sigma, bar, max_components, rng)
+            numeric: NumericSummary
+            if spec.kind is _DATE:
+                numeric, guessed = _datetimes(series, spec, sigma, bar, max_components, rng)
+            else:
+                numeric, guessed = _numbers(series, spec, sigma, bar, max_components, rng)
             if guessed:
+                unit = " (days since 1970)" if spec.kind is _DATE else ""
                 notes.append(
                     f"column {spec.name!r}: too few rows to find its range privately at this "
-                    "epsilon; declare lower/upper in the schema or raise epsilon"
+                    f"epsilon; declare lower/upper{unit} in the schema or raise epsilon"
                 )
             columns[spec.name] = numeric
     part = BudgetPart(
@@ -197,32 +249,49 @@ def private_summaries(
         epsilon=epsilon,
         delta=delta,
         mechanism=(
-            f"one Gaussian histogram over {len(modelled)} columns (sigma={sigma:.4g}, L2 "
-            f"sensitivity sqrt({len(modelled)}), analytic Gaussian mechanism): category sets "
-            + (f"above a noisy threshold of {threshold:.0f} rows, " if n_discrete else "")
+            f"one Gaussian histogram over {len(modelled)} columns"
+            + (f" and {n_resolutions} datetime resolutions" if n_resolutions else "")
+            + f" (sigma={sigma:.4g}, L2 sensitivity sqrt({n_cells}), analytic Gaussian "
+            "mechanism): "
+            + (
+                f"category sets above a noisy threshold of {threshold:.0f} rows, "
+                if n_discrete
+                else ""
+            )
             + "category and missing-value counts, numeric ranges and modes"
+            + (", datetime ranges and modes" if n_dates else "")
+            + (" and resolutions" if n_resolutions else "")
         ),
     )
     return PrivateSummaries(
         columns=columns,
         part=part,
-        public=_public_facts(schema),
+        public=_public_facts(schema, whole_days),
         notes=tuple(notes),
         sigma=sigma,
         threshold=threshold,
     )
 
 
-def _public_facts(schema: Schema) -> tuple[str, ...]:
+def _whole_days_public(spec: ColumnSpec, series: pd.Series) -> bool:
+    """Dates stored as text in a declared date-only format: whole days are public."""
+    return not _arrived_parsed(series) and time_axis.whole_days_declared(spec.datetime_format)
+
+
+def _public_facts(schema: Schema, whole_days: set[str]) -> tuple[str, ...]:
     facts = [
         "the schema: column names, kinds and roles (declare it: a schema inferred from "
         "the rows is not covered by the budget)",
         "the number of rows (sets the sampling rate and the default delta)",
-        "each column's storage type (float32 or float64, text or number labels)",
+        "each column's storage type (float32 or float64, text or number labels, a "
+        "datetime's unit and time zone)",
     ]
     for spec in schema.columns:
         if spec.lower is not None or spec.upper is not None:
-            facts.append(f"declared bounds of {spec.name!r}: [{spec.lower}, {spec.upper}]")
+            days = " (days since 1970)" if spec.kind is _DATE else ""
+            facts.append(f"declared bounds of {spec.name!r}: [{spec.lower}, {spec.upper}]{days}")
+        if spec.name in whole_days:
+            facts.append(f"declared format of {spec.name!r} ({spec.datetime_format}): whole days")
         if spec.categories is not None:
             facts.append(f"declared categories of {spec.name!r} ({len(spec.categories)})")
     return tuple(facts)
@@ -320,8 +389,138 @@ def _numbers(
         segment_masses=segment_masses,
         has_missing=bool(noisy_missing > bar),
         dtype=dtype,
+        missing_count=max(noisy_missing, 0.0),
     )
     return summary, guessed
+
+
+def _datetimes(
+    series: pd.Series,
+    spec: ColumnSpec,
+    sigma: float,
+    bar: float,
+    max_components: int,
+    rng: np.random.Generator,
+) -> tuple[DatetimeSummary, bool]:
+    """The column's summary, and whether its range had to be guessed."""
+    parsed = parse_datetimes(series, spec.name, spec.datetime_format)
+    # A parsed column's unit is its storage type; text is read to the microsecond (the
+    # unit pandas picks when parsing depends on the digits written).
+    unit = str(parsed.dt.unit) if _arrived_parsed(series) else "us"
+    tz = parsed.dt.tz
+    # Local wall-clock time for a zoned column: local dates stay dates, whatever the offset.
+    instants = _epoch_ints(parsed, unit, tz, wall_clock=tz is not None)
+    missing = instants == _NAT
+    present = instants[~missing]
+    months = np.bincount(time_axis.month_bins(present, unit), minlength=time_axis.N_MONTHS)
+    noisy = months + rng.normal(0.0, sigma, time_axis.N_MONTHS)
+    noisy_missing = float(missing.sum()) + rng.normal(0.0, sigma)
+    levels = time_axis.resolution_levels(unit)
+    if _whole_days_public(spec, series):
+        resolution = levels[0]
+    else:
+        cells = np.bincount(time_axis.resolution_cells(present, levels), minlength=len(levels))
+        noisy_cells = cells + rng.normal(0.0, sigma, len(levels))
+        resolution = levels[time_axis.released_resolution(noisy_cells, bar)]
+    n_present = min(max(len(series) - noisy_missing, 0.0), float(len(series)))
+    first, end, guessed = time_axis.released_months(noisy, sigma, n_present)
+    lower = time_axis.month_start(first, unit)
+    upper = time_axis.month_start(end, unit) - 1
+    if spec.lower is not None:
+        lower = _declared_instant(float(spec.lower), spec.name, unit, tz)
+    if spec.upper is not None:
+        upper = _declared_instant(float(spec.upper), spec.name, unit, tz)
+    origin = -(-lower // resolution) * resolution  # the first instant on the resolution
+    top = max((upper - origin) // resolution, 0)  # the last, in resolutions since origin
+    edges, masses = _time_segments(noisy, origin, top, resolution, unit, max_components)
+    summary = DatetimeSummary(
+        lower=0.0,
+        upper=float(top),
+        segment_edges=edges,
+        segment_masses=masses,
+        has_missing=bool(noisy_missing > bar),
+        dtype=f"datetime64[{unit}]",
+        missing_count=max(noisy_missing, 0.0),
+        converter=_released_datetimes(series, spec, unit, tz, origin, resolution, top),
+    )
+    return summary, guessed
+
+
+def _time_segments(
+    noisy: np.ndarray, origin: int, top: int, resolution: int, unit: str, max_segments: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment edges (in resolutions since `origin`, 0 to `top`) of about equal noisy mass
+    over the months the range touches, and their masses."""
+    last_instant = origin + top * resolution
+    cell_of = time_axis.month_bins(np.array([origin, last_instant]), unit)
+    if cell_of[1] > cell_of[0] and time_axis.month_start(int(cell_of[1]), unit) >= last_instant:
+        cell_of[1] -= 1  # the range ends on a month's first instant: no zero-width segment
+    masses = np.maximum(noisy[cell_of[0] : cell_of[1] + 1], 0.0)
+    ends = np.asarray(_median_cuts(masses, max_segments), dtype=np.int64)
+    inner = [time_axis.month_start(int(cell_of[0] + 1 + end), unit) for end in ends[:-1]]
+    edges = np.concatenate([[0.0], (np.asarray(inner, dtype=np.float64) - origin) / resolution])
+    edges = np.clip(np.append(edges, float(top)), 0.0, float(top))
+    segment_masses = np.add.reduceat(masses, np.concatenate([[0], ends[:-1] + 1]))
+    return np.maximum.accumulate(edges), segment_masses
+
+
+def _released_datetimes(
+    series: pd.Series,
+    spec: ColumnSpec,
+    unit: str,
+    tz: Any,
+    origin: int,
+    resolution: int,
+    top: int,
+) -> DatetimeConverter:
+    """The converter of the released axis, writing values back in the column's storage
+    type (datetime64 of its unit and zone, or text in its declared format)."""
+    arrived_parsed = _arrived_parsed(series)
+    out_format = None
+    if spec.datetime_format is not None and not arrived_parsed:
+        fmt = spec.datetime_format
+        whole = _iso_format(resolution * time_axis.UNIT_NS[unit], tz is not None)
+        out_format = fmt if fmt != "mixed" else whole
+    dtype = str(series.dtype)
+    return DatetimeConverter(
+        spec.name,
+        unit=unit,
+        tz=tz,
+        origin=int(origin),
+        resolution=int(resolution),
+        upper=float(top),
+        out_format=out_format,
+        string_dtype=dtype if dtype in _STRING_DTYPES else "str",
+        empty=False,  # whether any value is present is not released
+        fmt=spec.datetime_format,
+        wall_clock=tz is not None,
+    )
+
+
+def _arrived_parsed(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def _declared_instant(days: float, name: str, unit: str, tz: Any) -> int:
+    """A declared bound (days since 1970, UTC for a zoned column) as an instant of the
+    column's axis (counts of `unit`, local wall-clock time for a zoned column)."""
+    seconds = days * 86_400.0
+    if tz is not None:  # the local time of that instant
+        try:
+            stamp = pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(tz)
+        except (OverflowError, ValueError):
+            stamp = None
+        offset = stamp.utcoffset() if stamp is not None else None
+        seconds += offset.total_seconds() if offset is not None else 0.0
+    count = seconds * (10**9 // time_axis.UNIT_NS[unit])
+    limit = float(np.iinfo(np.int64).max) / 2
+    if not math.isfinite(count) or abs(count) >= limit:
+        raise ParameterError(
+            f"column {name!r}: the declared bound {days:g} (days since 1970) is beyond what "
+            f"its datetime64[{unit}] values can hold"
+        )
+    return round(count)
 
 
 def _median_cuts(masses: np.ndarray, max_segments: int) -> list[int]:

@@ -25,6 +25,7 @@ from synthera.io import split_holdout
 from synthera.metrics.result import clean_number
 from synthera.models.registry import get_synthesizer
 from synthera.progress import ProgressCallback, report
+from synthera.report.generator import GeneratorInfo
 from synthera.report.report import Report
 from synthera.schema import Schema
 
@@ -193,7 +194,12 @@ def run_sweep(
             continue
         seconds = time.perf_counter() - started
         synthetic = synthesizer.sample(len(train), seed=seed)
-        result = evaluator.run(synthetic, name=f"ε={epsilon_label(epsilon)}", progress=progress)
+        result = evaluator.run(
+            synthetic,
+            name=f"ε={epsilon_label(epsilon)}",
+            progress=progress,
+            generator=GeneratorInfo.of(synthesizer),
+        )
         points.append(_point(epsilon, seconds, result, synthesizer.privacy_))
     report(progress, "sweep", len(ordered), len(ordered))
     if all(p.error for p in points):

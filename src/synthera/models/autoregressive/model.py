@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 from synthera.errors import ModelFileError, ParameterError
+from synthera.models.autoregressive.calibration import calibrate_output_bias
 from synthera.models.autoregressive.network import AutoregressiveNetwork
 from synthera.models.autoregressive.tokens import TableTokenizer
 from synthera.models.base import Synthesizer
@@ -75,6 +76,7 @@ class AutoregressiveSynthesizer(Synthesizer):
         validation_fraction: float = 0.1,
         max_fit_seconds: float | None = None,
         target_first: bool = True,
+        calibrate_marginals: bool = True,
         threads: int | None = None,
         device: str = "auto",
         dp_preprocessing_share: float = 0.2,
@@ -86,7 +88,11 @@ class AutoregressiveSynthesizer(Synthesizer):
         `batch_size`: None scales it with the table (64 to 4,096 rows).
         `max_epochs`: an upper bound; early stopping usually ends training sooner.
         `max_fit_seconds`: stop training after this long (the best weights so far are
-        kept). `target_first`: model the schema's target column first. `threads`: CPU
+        kept). `target_first`: model the schema's target column first.
+        `calibrate_marginals`: after training, fit the output biases so each column's
+        mean prediction on the training rows equals its frequency (a private fit: its
+        own samples' marginals equal the released counts; see `calibration`).
+        `threads`: CPU
         threads for torch; None uses one per 1,024 rows of a batch (small matrices gain
         nothing from more, and on a busy machine waiting threads made epochs 10x slower).
         `dp_preprocessing_share`: in a private fit, the share of ε and δ spent on the
@@ -118,6 +124,7 @@ class AutoregressiveSynthesizer(Synthesizer):
             else check.positive_float("max_fit_seconds", max_fit_seconds)
         )
         self.target_first = bool(target_first)
+        self.calibrate_marginals = bool(calibrate_marginals)
         self.threads = None if threads is None else check.positive_int("threads", threads)
         self.device = check_device_name(device)
         self.dp_preprocessing_share = check.fraction(
@@ -197,13 +204,19 @@ class AutoregressiveSynthesizer(Synthesizer):
             [np.bincount(train[:, j], minlength=v) for j, v in enumerate(self.network_.vocab)],
         )
         self.network_.to(self._device)
+        train_tokens = torch.as_tensor(train, device=self._device)
         self._train(
-            torch.as_tensor(train, device=self._device),
+            train_tokens,
             None if validation is None else torch.as_tensor(validation, device=self._device),
             generator,
             torch_generator(rng, self._device),  # dropout masks, drawn where the network is
             progress,
         )
+        if self.calibrate_marginals:
+            report(progress, "calibrate marginals", 0, 1)
+            with torch_threads(self._threads(self._batch_size(len(train)))):
+                calibrate_output_bias(self.network_, train_tokens.long())
+            report(progress, "calibrate marginals", 1, 1)
         self.network_.eval()
 
     def _column_order(self, tokenizer: TableTokenizer, schema: Schema) -> list[int]:

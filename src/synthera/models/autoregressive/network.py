@@ -14,7 +14,7 @@ two), so a step costs a handful of kernels whatever the number of columns.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
@@ -157,9 +157,11 @@ class AutoregressiveNetwork(nn.Module):
         n: int,
         generator: torch.Generator,
         fixed: dict[int, torch.Tensor] | None = None,
+        adjust: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """n rows of tokens, column by column; `fixed` columns keep the given tokens
         (exact only for a prefix of the columns: later ones do not inform earlier).
+        `adjust(j, logits)` may change column j's logits before they are drawn from.
 
         The first layer's pre-activation is linear in the embeddings, so it is updated
         with each new column's embedding instead of recomputed: sampling a wide table
@@ -189,6 +191,8 @@ class AutoregressiveNetwork(nn.Module):
                 h = torch.relu(layer(h))
             low, high = self.offsets[j], self.offsets[j + 1]
             logits = h @ out_weight[low:high].T + z @ skip_weight[low:high].T + bias[low:high]
+            if adjust is not None:
+                logits = adjust(j, logits)
             tokens[:, j] = torch.multinomial(
                 torch.softmax(logits, dim=1), 1, generator=generator
             ).squeeze(1)

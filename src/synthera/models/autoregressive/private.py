@@ -11,8 +11,9 @@ A private fit (`privacy=` on `fit`) swaps the two parts that read the rows:
   grid, which plays the part of the quantile bins; a zero-width segment (the zero bin,
   e.g. the zeros of a capital-gain column) becomes a spike token. A column gets a
   missing token only when the release found its missing values; otherwise they encode
-  as its heaviest token. Id columns come back as random UUIDs, text as missing, and
-  datetime columns are refused (the release does not cover them yet).
+  as its heaviest token. Datetime columns are numbers on their released time axis
+  (segments of whole calendar months, `privacy.time_axis`), decoded at the released
+  resolution. Id columns come back as random UUIDs, text as missing.
 - **Training is DP-SGD through Opacus** (`privacy.dp_sgd`): Poisson sampling at rate
   q = batch / n, the loss a sum of per-row negative log-likelihoods, per-row gradients
   clipped and noised, the optimiser dividing by the expected batch. `MaskedLinear` gets
@@ -37,6 +38,7 @@ import torch
 from opacus.grad_sample import register_grad_sampler
 
 from synthera.errors import ParameterError
+from synthera.models.autoregressive.calibration import calibrate_to_counts
 from synthera.models.autoregressive.network import AutoregressiveNetwork, MaskedLinear
 from synthera.models.autoregressive.tokens import NumericTokens, TableTokenizer
 from synthera.models.neural.device import resolve_device
@@ -125,8 +127,9 @@ def released_numeric_tokens(
     # Each segment's mass goes to the token of its middle (its spike when zero-width).
     middles = np.where(zero_width, segments[:-1], 0.5 * (segments[:-1] + segments[1:]))
     counts = np.bincount(tokens.encode(middles), weights=masses, minlength=tokens.vocab)
-    if tokens.has_missing:  # the release flags missing values but does not count them
-        counts[tokens.n_values] = counts[: tokens.n_values].mean()
+    if tokens.has_missing:  # the released noisy count (its mean share where none is)
+        released = summary.missing_count
+        counts[tokens.n_values] = counts[: tokens.n_values].mean() if released is None else released
     tokens.fill = int(np.argmax(counts[: tokens.n_values]))
     return tokens, counts
 
@@ -221,6 +224,9 @@ def fit_private(
     history, steps = _train(
         model, network, torch.as_tensor(tokens), plan, epochs, generator, progress
     )
+    if model.calibrate_marginals:  # towards the released counts: post-processing
+        released = [torch.as_tensor(counts[tokenizer.columns[j]]) for j in order]
+        calibrate_to_counts(network, released, generator)
     network.eval()
     model.network_ = network
     model.loss_history_ = {"train": np.asarray(history)}

@@ -3,9 +3,10 @@
 - categorical / boolean: a `CategoryCodec` over the levels that are declared in the schema
   (public) or published by a noisy threshold (so a value held by few rows never appears),
   plus a rare level and a missing level when their noisy counts say they matter;
-- numeric / integer / datetime: equal-width bins between bounds that are declared or
-  estimated privately, with a point bin at each bound (values beyond are clipped there,
-  and a spike such as "capital gain = 0" keeps its own code), plus a missing level.
+- numeric / integer / datetime: equal-width bins between bounds that are declared (in
+  days since 1970, UTC, for a datetime) or estimated privately, with a point bin at each
+  bound (values beyond are clipped there, and a spike such as "capital gain = 0" keeps
+  its own code), plus a missing level.
   Decoding draws a value uniformly inside its bin.
 
 Only the parts built by `fit_domains` read the real rows, each through a mechanism whose
@@ -317,11 +318,6 @@ def private_bounds_needed(spec: ColumnSpec) -> int:
     declared)."""
     if spec.kind not in _NUMBERS:
         return 0
-    if spec.kind is ColumnKind.DATETIME and (spec.lower is not None or spec.upper is not None):
-        raise ParameterError(
-            f"column {spec.name!r}: declared bounds are not supported for datetime columns "
-            "by the aim model; remove them (its bounds are estimated privately)"
-        )
     undeclared = int(spec.lower is None) + int(spec.upper is None)
     return undeclared + 1 if undeclared else 0
 
