@@ -8,6 +8,7 @@ own virtualenv, `benchmarks/.venv-peers` (see `make bench-peers`), never from ou
 
     .venv/bin/python -m benchmarks.run [--quick] [--tables census,bank_marketing]
         [--models autoregressive,gaussian_copula,sdv_ctgan,mostlyai] [--time-limit 3600]
+        [--rescore]   # recompute the figures of stored synthetic tables, no fits
 
 Each (table, model) lands in benchmarks/results/bench/<table>__<model>.json; the tables
 in RESULTS.md between the `bench:start` / `bench:end` markers are rebuilt from all of
@@ -98,25 +99,41 @@ def fit(model: str, work: Path, time_limit: float) -> dict[str, Any]:
 
 
 def run_one(table_name: str, model: str, time_limit: float) -> dict[str, Any]:
-    table = TABLES[table_name]
-    work, schema = prepare(table_name)
+    work, _ = prepare(table_name)
     load = os.getloadavg()[0]
     record: dict[str, Any] = {"table": table_name, "model": model, "load_before": load}
     record.update(fit(model, work, time_limit))
     if "error" not in record:
-        train = pd.read_parquet(work / "train.parquet")
-        holdout = pd.read_parquet(work / "holdout.parquet")
-        synthetic = pd.read_parquet(work / model / "synthetic.parquet")
-        synthetic = synthetic[schema.names]  # peers may reorder columns
-        record["metrics"] = harness.score(
-            train, synthetic, holdout, schema, table.target, table.sensitive
-        )
-        record["rows"] = {
-            "train": len(train),
-            "holdout": len(holdout),
-            "columns": len(schema.columns),
-        }
+        score_into(record, table_name, model)
     record["machine"] = machine()
+    return record
+
+
+def score_into(record: dict[str, Any], table_name: str, model: str) -> None:
+    """Score the synthetic table a fit left in the work folder; figures go into `record`."""
+    table = TABLES[table_name]
+    work, schema = prepare(table_name)
+    train = pd.read_parquet(work / "train.parquet")
+    holdout = pd.read_parquet(work / "holdout.parquet")
+    synthetic = pd.read_parquet(work / model / "synthetic.parquet")
+    synthetic = synthetic[schema.names]  # peers may reorder columns
+    record["metrics"] = harness.score(
+        train, synthetic, holdout, schema, table.target, table.sensitive
+    )
+    record["rows"] = {"train": len(train), "holdout": len(holdout), "columns": len(schema.columns)}
+
+
+def rescore(table_name: str, model: str) -> dict[str, Any] | None:
+    """The stored record with its figures recomputed by the current harness (after a
+    change to the harness; the fit is not repeated). None when there is nothing to score."""
+    path = RESULTS / f"{table_name}__{model}.json"
+    synthetic = WORK / table_name / model / "synthetic.parquet"
+    if not path.is_file() or not synthetic.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if "metrics" not in record:
+        return None
+    score_into(record, table_name, model)
     return record
 
 
@@ -220,6 +237,9 @@ def main() -> None:
     parser.add_argument("--tables", help="comma-separated (default: all shared tables)")
     parser.add_argument("--models", help="comma-separated (default: ours and the peers)")
     parser.add_argument("--time-limit", type=float, default=4 * 3600, help="seconds per fit")
+    parser.add_argument(
+        "--rescore", action="store_true", help="score the stored synthetic tables again, no fits"
+    )
     args = parser.parse_args()
     tables = (
         args.tables.split(",")
@@ -238,7 +258,13 @@ def main() -> None:
             continue
         for model in models:
             print(f"{table_name} × {model} ...", flush=True)
-            record = run_one(table_name, model, args.time_limit)
+            if args.rescore:
+                rescored = rescore(table_name, model)
+                if rescored is None:
+                    continue
+                record = rescored
+            else:
+                record = run_one(table_name, model, args.time_limit)
             (RESULTS / f"{table_name}__{model}.json").write_text(json.dumps(record, indent=2))
             summary = record.get("error") or {
                 k: round(v["value"], 4)

@@ -117,6 +117,15 @@ def test_a_dropped_category_is_flagged_in_the_scorecard() -> None:
     assert "Categories the generator dropped" in report.to_html()
 
 
+def test_a_synthetic_target_with_one_class_fails_utility_instead_of_skipping_it() -> None:
+    train, holdout, fresh = tables()
+    one_class = fresh.assign(high_income=fresh["high_income"].iloc[0])
+    report = evaluate(train, one_class, holdout, target="high_income", limits=FAST)
+    card = report.score("utility")
+    assert card.status == "red" and "no model could be trained" in card.headline
+    assert card.reference is not None and card.reference > 0.5  # the real side still scores
+
+
 def test_user_errors_name_the_problem() -> None:
     train, holdout, fresh = tables()
     with pytest.raises(ColumnNotFoundError, match="target column 'salary' does not exist"):

@@ -105,6 +105,17 @@ def utility_card(metrics: dict[str, MetricResult]) -> FamilyScore:
     main = _get(metrics, "tstr_roc_auc") or _get(metrics, "tstr_r2")
     if main is None or main.value is None:
         skipped = metrics.get("tstr_roc_auc") or metrics.get("tstr_r2")
+        if skipped is not None and not skipped.skipped:
+            # Evaluated, but no model could learn from the synthetic rows (a single
+            # target class, or none at all): the table is useless for this task.
+            return FamilyScore(
+                "utility",
+                "red",
+                "no model could be trained on the synthetic rows",
+                ("its target column has fewer than two usable classes or values",),
+                None,
+                skipped.reference,
+            )
         why = skipped.skipped if skipped and skipped.skipped else "no target column given"
         return FamilyScore("utility", "grey", f"not evaluated: {why}")
     floor = 0.5 if main.name == "tstr_roc_auc" else 0.0
