@@ -62,13 +62,18 @@ def main() -> None:
         model = build(args.model, train, args.seed, Path(workspace))
         started = time.perf_counter()
         cpu_started = cpu_seconds()
-        model.fit(train)
+        if args.model == "mostlyai":
+            model.fit(train)
+        else:  # SDV 2.0 takes and returns {table name: frame}, even for one table
+            model.fit({"table": train})
         cpu_fit = cpu_seconds() - cpu_started
         fitted = time.perf_counter()
         if args.model == "mostlyai":
             synthetic = model.sample(n_samples=len(train))
         else:
             synthetic = model.sample(num_rows=len(train))
+            if isinstance(synthetic, dict):
+                synthetic = synthetic["table"]
         sampled = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     synthetic.to_parquet(args.out / "synthetic.parquet")

@@ -44,6 +44,7 @@ from synthera.transforms import OneHotCategorical, TableEncoder
 
 if TYPE_CHECKING:
     from synthera.privacy.dp_sgd import DpSgdPlan
+    from synthera.privacy.preprocessing import PrivateSummaries
 
 MAX_VALIDATION_ROWS = 5_000
 MIN_VALIDATION_SAMPLE = 2_000  # generated rows scored against the validation slice
@@ -74,6 +75,7 @@ class NeuralSynthesizer(Synthesizer):
 
     _layout: OutputLayout
     _device: torch.device
+    _release: PrivateSummaries  # a private fit's DP release, for `_train_private`
 
     # ---- what a subclass provides ----------------------------------------------------
 
@@ -206,6 +208,7 @@ class NeuralSynthesizer(Synthesizer):
             max_components=self.max_components,
             rng=rng,
         )
+        self._release = summaries
         encoder = private_encoder(df, schema, summaries, max_components=self.max_components)
         encoded = encoder.transform(df, seed=derive_seed(rng))
         report(progress, "encode", 1, 1)

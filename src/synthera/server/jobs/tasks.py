@@ -151,8 +151,14 @@ def evaluate(evaluation_id: str, context: TaskContext) -> None:
         "target": schema.target,
         "sensitive": list(schema.sensitive),
     }
-    if "progress" in inspect.signature(evaluator).parameters:
+    parameters = inspect.signature(evaluator).parameters
+    if "progress" in parameters:
         options["progress"] = context.progress
+    model_dir = context.storage.folder("runs", table.run_id) / "model"
+    if "generator" in parameters and model_dir.is_dir():  # the report states its privacy
+        from synthera.report.generator import GeneratorInfo
+
+        options["generator"] = GeneratorInfo.from_model_dir(model_dir)
     context.log(f"evaluating {len(synthetic):,} synthetic rows against {len(real):,} real rows")
     report(context.progress, "evaluate", 0, None)
     result = evaluator(real[names], synthetic[names], **options)
