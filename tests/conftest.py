@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -41,3 +43,13 @@ def make_mixed_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture
 def mixed_table() -> pd.DataFrame:
     return make_mixed_table()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a test module: small tensors gain nothing from more, and on
+    a busy machine the extra threads only wait for a core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

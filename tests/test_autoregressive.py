@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from synthera.errors import ParameterError
-from synthera.models.autoregressive import AutoregressiveSynthesizer
+from synthera.models.autoregressive import AutoregressiveSynthesizer, calibration
 from synthera.models.autoregressive.calibration import calibrate_output_bias, calibrate_to_counts
 from synthera.models.autoregressive.network import AutoregressiveNetwork
 from synthera.models.autoregressive.tokens import NumericTokens, TableTokenizer
@@ -20,12 +20,7 @@ from tests.conftest import make_mixed_table
 FAST: dict[str, Any] = {"hidden": (64, 64), "max_epochs": 30}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---- tokens -------------------------------------------------------------------------------
@@ -134,7 +129,12 @@ def test_incremental_sampling_draws_from_the_full_forward_pass() -> None:
     assert (tokens == replay).float().mean() > 0.99  # float rounding may flip a rare draw
 
 
-def test_calibration_makes_mean_predictions_match_token_frequencies() -> None:
+@pytest.mark.parametrize("cached", [True, False])
+def test_calibration_makes_mean_predictions_match_token_frequencies(
+    cached: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not cached:  # as for a table too wide to cache its logits
+        monkeypatch.setattr(calibration, "CACHED_LOGITS", 0)
     vocab = [2, 4, 7]
     network = make_network(vocab, (16, 16), seed=3).eval()
     generator = torch.Generator().manual_seed(4)

@@ -5,7 +5,6 @@ accountant, persistence, and that the private path still learns a dependence."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,7 @@ from tests.conftest import make_mixed_table
 SMALL: dict[str, Any] = {"hidden": (64, 64), "max_epochs": 5, "device": "cpu"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

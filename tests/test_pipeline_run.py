@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,7 @@ from synthera.pipeline.run import RunResult, read_run
 from tests.conftest import make_mixed_table
 from tests.evaluation_data import one_openmp_thread
 
-pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__)
+pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__, "one_torch_thread")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FAST_LIMITS = """
   limits:
@@ -33,16 +33,6 @@ FAST_LIMITS = """
     attacks: 100
 """
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def small_pipeline(

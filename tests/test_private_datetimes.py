@@ -5,14 +5,13 @@ datetimes within the released range at about the real missing rate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from synthera.models import registry
 from synthera.models.autoregressive import AutoregressiveSynthesizer
@@ -102,12 +101,7 @@ def schema(table: pd.DataFrame) -> Schema:
     return Schema.infer(table)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---- the release ------------------------------------------------------------------------------

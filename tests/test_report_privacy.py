@@ -10,13 +10,11 @@ import html
 import json
 import re
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner, Result
 
 from synthera.cli import app
@@ -35,18 +33,10 @@ from synthera.schema import Schema
 from tests.conftest import make_mixed_table
 from tests.evaluation_data import FAST, one_openmp_thread
 
-pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__)
+pytestmark = pytest.mark.usefixtures(one_openmp_thread.__name__, "one_torch_thread")
 runner = CliRunner()
 # A tiny private fit: the report only needs a real ledger, not a good model.
 PRIVATE: dict[str, Any] = {"hidden": (32, 32), "max_epochs": 2, "device": "cpu"}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def people(n: int, seed: int) -> pd.DataFrame:

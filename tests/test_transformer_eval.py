@@ -6,7 +6,6 @@ Needs the `transformers` extra (installed by `make test`); skips with the reason
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -37,12 +36,7 @@ from tests.transformer_eval_rows import made_up_rows
 QUICK = FinetuneSettings(batch_size=8, learning_rate=2e-4, max_length=24, epochs=2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

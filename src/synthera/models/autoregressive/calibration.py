@@ -22,40 +22,76 @@ import torch
 
 from synthera.models.autoregressive.network import AutoregressiveNetwork
 
-CACHED_LOGITS = 50_000_000  # at most this many logit values cached (200 MB of float32)
+CALIBRATION_ROWS = 30_000  # training rows whose mean prediction is matched
+CACHED_LOGITS = 50_000_000  # their logits are cached when this many values (200 MB) suffice
 CHUNK_ROWS = 8_192
 SAMPLED_ROWS = 20_000
 MAX_ITERATIONS = 20
 TOLERANCE = 5e-4  # total variation between mean prediction and frequency
 
 
+def _step(mean: torch.Tensor, frequency: torch.Tensor) -> torch.Tensor:
+    """One proportional-fitting step; tokens of frequency 0 keep their bias."""
+    seen = frequency > 0
+    step = torch.zeros_like(frequency)
+    step[seen] = torch.log(frequency[seen]) - torch.log(mean[seen].clamp_min(1e-30))
+    return step
+
+
+def _gap(mean: torch.Tensor, frequency: torch.Tensor) -> float:
+    return float((mean - frequency).abs().sum()) / 2
+
+
 def fit_shift(logits: torch.Tensor, frequency: torch.Tensor) -> torch.Tensor:
     """The shift s of one column's logits (rows × tokens) after which the mean of
-    softmax(logits + s) over the rows is `frequency`; tokens of frequency 0 keep s = 0."""
-    seen = frequency > 0
+    softmax(logits + s) over the rows is `frequency`."""
     shift = torch.zeros_like(frequency)
     for _ in range(MAX_ITERATIONS):
         mean = torch.softmax(logits + shift, dim=1).mean(0)
-        if float((mean - frequency).abs().sum()) / 2 <= TOLERANCE:
+        if _gap(mean, frequency) <= TOLERANCE:
             break
-        shift[seen] += torch.log(frequency[seen]) - torch.log(mean[seen].clamp_min(1e-30))
+        shift += _step(mean, frequency)
     return shift
+
+
+def _mean_prediction(network: AutoregressiveNetwork, rows: torch.Tensor) -> torch.Tensor:
+    """Each column's predicted distribution averaged over `rows`, side by side."""
+    total = torch.zeros(network.offsets[-1], device=rows.device)
+    for start in range(0, len(rows), CHUNK_ROWS):
+        logits = network(rows[start : start + CHUNK_ROWS])
+        for j in range(len(network.vocab)):
+            low, high = network.offsets[j], network.offsets[j + 1]
+            total[low:high] += torch.softmax(logits[:, low:high], dim=1).sum(0)
+    return total / len(rows)
 
 
 @torch.no_grad()
 def calibrate_output_bias(network: AutoregressiveNetwork, tokens: torch.Tensor) -> None:
-    """Shift the output biases until, averaged over `tokens` (training rows in random
-    order), each column's predicted distribution matches the rows' token frequencies."""
+    """Shift the output biases until each column's predicted distribution, averaged over
+    the training rows `tokens` (in random order; at most CALIBRATION_ROWS of them), equals
+    the column's token frequencies in all of `tokens`."""
     network.eval()
     offsets = network.offsets
-    rows = tokens[: max(1, min(len(tokens), CACHED_LOGITS // offsets[-1]))]
-    logits = torch.cat(
-        [network(rows[start : start + CHUNK_ROWS]) for start in range(0, len(rows), CHUNK_ROWS)]
+    blocks = [(offsets[j], offsets[j + 1]) for j in range(len(network.vocab))]
+    frequency = torch.cat(
+        [
+            torch.bincount(tokens[:, j], minlength=high - low).float() / len(tokens)
+            for j, (low, high) in enumerate(blocks)
+        ]
     )
-    for j, vocab in enumerate(network.vocab):
-        low, high = offsets[j], offsets[j + 1]
-        frequency = torch.bincount(rows[:, j], minlength=vocab).to(logits.dtype) / len(rows)
-        network.out.bias[low:high] += fit_shift(logits[:, low:high], frequency)
+    rows = tokens[:CALIBRATION_ROWS]
+    if len(rows) * offsets[-1] <= CACHED_LOGITS:  # columns apart, on cached logits
+        logits = torch.cat(
+            [network(rows[start : start + CHUNK_ROWS]) for start in range(0, len(rows), CHUNK_ROWS)]
+        )
+        for low, high in blocks:
+            network.out.bias[low:high] += fit_shift(logits[:, low:high], frequency[low:high])
+        return
+    for _ in range(MAX_ITERATIONS):  # too wide to cache: a forward pass per step
+        mean = _mean_prediction(network, rows)
+        if max(_gap(mean[low:high], frequency[low:high]) for low, high in blocks) <= TOLERANCE:
+            break
+        network.out.bias.add_(_step(mean, frequency))
 
 
 @torch.no_grad()
