@@ -6,9 +6,8 @@ from the schema where declared (`lower`/`upper` — days since 1970 for datetime
 and `categories`: public knowledge, free) and otherwise from the one Gaussian histogram
 of `privacy.preprocessing.private_summaries`, the same release the private generators
 use: numeric ranges from the outermost grid bins that clear a noise bar, category sets
-above a noisy threshold, so a label seen in a handful of rows never becomes an input.
-Datetime columns without declared bounds are left out (that release does not cover
-them yet).
+above a noisy threshold, so a label seen in a handful of rows never becomes an input;
+datetime ranges from its calendar-month grid.
 
 Numbers are clipped to their bounds and scaled to 0..1, a missing value reads 0.5 with
 its own indicator; labels are one-hot, with one input for every other label and one for
@@ -29,8 +28,13 @@ import pandas as pd
 from synthera.errors import ParameterError
 from synthera.metrics.columns import category_codes, is_numeric, labels, numbers, top_categories
 from synthera.privacy.ledger import BudgetPart
-from synthera.privacy.preprocessing import CategorySummary, NumericSummary, private_summaries
-from synthera.schema import ColumnKind, ColumnSpec, Schema
+from synthera.privacy.preprocessing import (
+    CategorySummary,
+    DatetimeSummary,
+    NumericSummary,
+    private_summaries,
+)
+from synthera.schema import ColumnSpec, Schema
 
 MAX_CATEGORIES = 100  # without privacy: the most frequent labels, the rest share "other"
 
@@ -155,6 +159,9 @@ def _exact(df: pd.DataFrame, spec: ColumnSpec) -> tuple[float, float] | tuple[st
 def _released(
     summary: CategorySummary | NumericSummary,
 ) -> tuple[float, float] | tuple[str, ...]:
+    if isinstance(summary, DatetimeSummary):  # in days since 1970, as declared bounds are
+        low, high = summary.lower_days, summary.upper_days
+        return low, high if high > low else low + 1.0
     if isinstance(summary, NumericSummary):
         low, high = summary.lower, summary.upper
         return low, high if high > low else low + 1.0
@@ -189,12 +196,6 @@ def plan_features(
             public.append(f"declared {'bounds' if is_numeric(spec) else 'categories'} of {name!r}")
         elif epsilon is None:
             found[name] = _exact(df, spec)
-        elif spec.kind is ColumnKind.DATETIME:
-            found[name] = None
-            notes.append(
-                f"column {name!r} left out: a private fit uses a datetime column only when "
-                "the schema declares its bounds (lower/upper in days since 1970)"
-            )
         else:
             undeclared.append(name)
     parts: tuple[BudgetPart, ...] = ()
