@@ -50,7 +50,7 @@ def our_models() -> list[str]:
     compared in the privacy benchmarks)."""
     names = []
     for info in available_synthesizers():
-        if info.available and not getattr(synthesizer_class(info.name), "requires_privacy", False):
+        if info.available and not synthesizer_class(info.name).requires_privacy:
             names.append(info.name)
     return names
 

@@ -241,6 +241,9 @@ def test_junction_tree_marginals_match_brute_force() -> None:
 
 
 def test_clear_errors(table: pd.DataFrame) -> None:
+    # Private only, and the registry says so (the benchmark skips it without a budget).
+    assert registry.synthesizer_class("aim").requires_privacy
+    assert not registry.synthesizer_class("autoregressive").requires_privacy
     model = AIMSynthesizer(**FAST)
     with pytest.raises(ParameterError, match="privacy"):
         model.fit(table, seed=0)

@@ -33,6 +33,7 @@ class Synthesizer(ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     supports_privacy: ClassVar[bool] = False  # implements `_fit_private`
+    requires_privacy: ClassVar[bool] = False  # trains only under a privacy budget
 
     schema_: Schema
     n_training_rows_: int

@@ -64,6 +64,7 @@ class AIMSynthesizer(Synthesizer):
         "AIM: differentially private graphical model over noisy marginals (needs privacy=)"
     )
     supports_privacy = True
+    requires_privacy = True  # `_fit` refuses: AIM is a private mechanism
 
     domains_: dict[str, ColumnDomain]
     others_: dict[str, IdEncoder | TextEncoder]
