@@ -40,6 +40,14 @@ def make_mixed_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def table_with_one_off_regions() -> pd.DataFrame:
+    """The mixed table with three regions seen once each, which a private fit must never
+    generate; less its datetime column (private datetimes: `test_private_datetimes`)."""
+    df = make_mixed_table(1500, seed=5).drop(columns=["admitted"])
+    df.loc[:2, "region"] = ["atlantis", "lemuria", "mu"]
+    return df
+
+
 @pytest.fixture
 def mixed_table() -> pd.DataFrame:
     return make_mixed_table()

@@ -28,7 +28,7 @@ from synthera.privacy.dp_sgd import DpSgdPlan, private_module, quiet_hooks
 from synthera.privacy.ledger import BudgetPart
 from synthera.privacy.preprocessing import NumericSummary
 from synthera.schema import ColumnKind, ColumnSpec, Schema
-from tests.conftest import make_mixed_table
+from tests.conftest import table_with_one_off_regions
 
 SMALL: dict[str, Any] = {"hidden": (64, 64), "max_epochs": 5, "device": "cpu"}
 
@@ -38,11 +38,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    """The mixed table less its datetime column (not released privately yet), with three
-    one-off regions that a private fit must never generate."""
-    df = make_mixed_table(1500, seed=5).drop(columns=["admitted"])
-    df.loc[:2, "region"] = ["atlantis", "lemuria", "mu"]
-    return df
+    return table_with_one_off_regions()
 
 
 @pytest.fixture(scope="module")

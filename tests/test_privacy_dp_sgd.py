@@ -26,7 +26,7 @@ from synthera.models.tvae import SIGMA_RANGE, TVAE
 from synthera.privacy.dp_sgd import plan_dp_sgd, poisson_rows, training_part
 from synthera.privacy.spec import PrivacySpec
 from synthera.schema import Schema
-from tests.conftest import make_mixed_table
+from tests.conftest import table_with_one_off_regions
 
 SMALL_CTGAN: dict[str, Any] = {
     "batch_size": 100,
@@ -51,11 +51,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    """The mixed table less its datetime column (not modelled privately yet), with a
-    one-off region that a private fit must never generate."""
-    df = make_mixed_table(1500, seed=5).drop(columns=["admitted"])
-    df.loc[:2, "region"] = ["atlantis", "lemuria", "mu"]
-    return df
+    return table_with_one_off_regions()
 
 
 @pytest.fixture(scope="module")
