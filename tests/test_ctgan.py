@@ -13,7 +13,7 @@ import torch
 
 from synthera.errors import ConditionError, ParameterError
 from synthera.models.base import Synthesizer
-from synthera.models.ctgan import CTGAN
+from synthera.models.ctgan import CTGAN, Discriminator
 from synthera.models.neural.fidelity import EncodedFidelity
 from synthera.models.neural.layout import OutputLayout
 from synthera.models.neural.randomness import torch_generator
@@ -134,8 +134,24 @@ def test_parameters_are_checked_and_survive_json() -> None:
         CTGAN(device="tpu")
     with pytest.raises(ParameterError, match="generator_dim"):
         CTGAN(generator_dim="256")  # type: ignore[arg-type]
-    model = CTGAN.from_params(json.loads(json.dumps(CTGAN(generator_dim=[64]).get_params())))
+    with pytest.raises(ParameterError, match="precision must be one of auto, float32"):
+        CTGAN(precision="float16")
+    params = CTGAN(generator_dim=[64], precision="float32").get_params()
+    model = CTGAN.from_params(json.loads(json.dumps(params)))
     assert model.generator_dim == (64,) and model.betas == (0.5, 0.9)
+    assert model.precision == "float32"
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_both_precisions_fit_and_float32_multiplies_in_float32(
+    table: pd.DataFrame, schema: Schema, precision: str
+) -> None:
+    model = CTGAN(epochs=2, precision=precision, **TINY).fit(table, schema, seed=0)
+    expected = None if precision == "float32" else torch.bfloat16
+    assert model.generator_.compute_dtype == expected
+    rows = model.sample(300, seed=1)
+    assert rows.shape == (300, table.shape[1])
+    assert np.isfinite(model.loss_history_["loss_d"]).all()
 
 
 def test_cuda_asked_for_without_a_gpu_is_a_clear_error(
@@ -227,6 +243,85 @@ def test_activation_and_conditional_loss_match_a_span_by_span_reference(
         expected.append(torch.nn.functional.cross_entropy(span[None], target[None]))
     loss = layout.conditional_cross_entropy(logits, categories)
     assert torch.allclose(loss, torch.stack(expected).mean(), atol=1e-5)
+
+
+def test_block_softmax_and_its_written_out_backward_match_softmax_per_block(
+    encoded: tuple[OutputLayout, torch.Tensor],
+) -> None:
+    layout, _ = encoded
+    torch.manual_seed(0)
+    # Blocks far apart in scale: one shift for the whole row would underflow some.
+    x = (torch.randn(32, layout.width) * 40.0)[:, layout.softmax_columns].requires_grad_(True)
+    weights = torch.randn(x.shape)
+    (layout.block_softmax(x) * weights).sum().backward()
+    assert x.grad is not None
+    fast_grad = x.grad.clone()
+    x.grad = None
+    start, expected = 0, []
+    for group in layout.softmax_groups:
+        for _ in range(group.count):
+            expected.append(torch.softmax(x[:, start : start + group.width], dim=1))
+            start += group.width
+    reference = torch.cat(expected, dim=1)
+    assert torch.allclose(layout.block_softmax(x), reference, atol=1e-6)
+    (reference * weights).sum().backward()
+    assert torch.allclose(fast_grad, x.grad, atol=1e-5)
+
+
+def test_gumbel_activation_picks_categories_at_their_softmax_rates(
+    encoded: tuple[OutputLayout, torch.Tensor],
+) -> None:
+    """Gumbel-max: the argmax of softmax((logits + Gumbel noise) / tau) in a block is
+    distributed as softmax(logits), whatever tau is."""
+    layout, _ = encoded
+    logits = torch.randn(1, layout.width, generator=torch.Generator().manual_seed(3)) * 2
+    rows = layout.activate(logits.expand(20_000, -1), 0.2, torch.Generator().manual_seed(4))
+    for group in layout.softmax_groups:
+        picked = group.view(rows).argmax(dim=-1)  # (rows, count)
+        for k in range(group.count):
+            wanted = torch.softmax(group.view(logits)[0, k], dim=0)
+            seen = torch.bincount(picked[:, k], minlength=group.width) / len(rows)
+            assert torch.allclose(seen, wanted, atol=0.015)
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_penalty_gradient_norms_match_autograds_double_backward(
+    dtype: torch.dtype | None,
+) -> None:
+    """The discriminator's input-gradient norms, written out as a chain of products,
+    against the reference's autograd.grad(create_graph=True): the same norms and the
+    same weight gradients of the penalty, with the same dropout masks."""
+    torch.manual_seed(0)
+    pac, width = 5, 12
+    model = Discriminator(width, (16, 8), pac, compute_dtype=dtype)
+    x = torch.randn(40, width)
+
+    def penalty_by_autograd() -> torch.Tensor:
+        inputs = x.clone().requires_grad_(True)
+        score = model(inputs, torch.Generator().manual_seed(7))
+        (gradient,) = torch.autograd.grad(score.sum(), inputs, create_graph=True)
+        return gradient.reshape(-1, pac * width).norm(2, dim=1)
+
+    norms = model.input_gradient_norms(x, torch.Generator().manual_seed(7))
+    reference = penalty_by_autograd()
+    tolerance = 1e-5 if dtype is None else 2e-2
+    assert torch.allclose(norms, reference, rtol=tolerance)
+    grads = []
+    for value in (norms, reference):
+        model.zero_grad(set_to_none=True)
+        ((value - 1.0) ** 2).mean().backward()
+        # The biases move no input gradient: autograd gives zeros, the chain nothing.
+        grads.append(
+            torch.cat(
+                [
+                    (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                    for p in model.parameters()
+                ]
+            )
+        )
+    assert grads[1].abs().max() > 0
+    atol = tolerance * float(grads[1].abs().max())
+    assert torch.allclose(grads[0], grads[1], rtol=tolerance, atol=atol)
 
 
 def test_fidelity_score_is_one_for_the_reference_itself(

@@ -19,6 +19,7 @@ vector keeps the encoder's column order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -105,22 +106,44 @@ class OutputLayout:
                 self.discrete_groups.append(
                     BlockGroup(width, len(offsets), group_start, self._long(offsets))
                 )
-        # `discrete` lists the blocks in model order; `by_cond` maps a conditional-vector
-        # block (encoder order) to its entry.
+        # `discrete`: the discrete blocks in conditional-vector (encoder) order.
         self.discrete = sorted(discrete, key=lambda b: b.cond_offset)
-        rank_of_offset = {b.cond_offset: i for i, b in enumerate(discrete)}
         self.order = np.asarray(order, dtype=np.int64)
         self._to_encoder_order = torch.as_tensor(np.argsort(self.order), device=device)
-        # For each category of the conditional vector: its block (index in `discrete`),
-        # its model column, and where its block's normaliser sits in `_normalizers`.
+        # For each category of the conditional vector: its block (index in `discrete`)
+        # and its model column.
         self.category_block = self._long(
             [i for i, b in enumerate(self.discrete) for _ in range(b.width)]
         )
         self.category_column = self._long(
             [b.start + j for b in self.discrete for j in range(b.width)]
         )
-        self._category_normalizer = self._long(
-            [rank_of_offset[b.cond_offset] for b in self.discrete for _ in range(b.width)]
+        self._index_blocks()
+
+    def _index_blocks(self) -> None:
+        """Tables for softmax over every block at once (`block_softmax`). The softmax
+        columns follow the tanh scalars, block after block. A 0/1 matrix sums block b's
+        columns into entry b (and its transpose spreads an entry back over its block's
+        columns); for the per-block maximum each block is padded to the widest one by
+        repeating its first column, which does not change its maximum."""
+        self.softmax_columns = slice(self.tanh.stop, self.width)
+        widths = [g.width for g in self.softmax_groups for _ in range(g.count)]
+        n_columns, n_blocks = sum(widths), len(widths)
+        first = np.cumsum([0, *widths[:-1]]).astype(np.int64)
+        sums = np.zeros((n_columns, n_blocks), dtype=np.float32)
+        padded = np.zeros((n_blocks, max(widths, default=0)), dtype=np.int64)
+        for b, width in enumerate(widths):
+            sums[first[b] : first[b] + width, b] = 1.0
+            padded[b] = first[b]
+            padded[b, :width] += np.arange(width)
+        self._block_sums = torch.as_tensor(sums, device=self.device)
+        self._block_spread = self._block_sums.T.contiguous()
+        self._padded_blocks = torch.as_tensor(padded.reshape(-1), device=self.device)
+        self._widest_block = padded.shape[1]
+        # Each category's block among all softmax blocks.
+        block_at = {int(first[b]) + self.tanh.stop: b for b in range(n_blocks)}
+        self._category_softmax_block = self._long(
+            [block_at[b.start] for b in self.discrete for _ in range(b.width)]
         )
 
     def _long(self, values: list[int]) -> torch.Tensor:
@@ -142,13 +165,28 @@ class OutputLayout:
         self, logits: torch.Tensor, tau: float, generator: torch.Generator
     ) -> torch.Tensor:
         """tanh on scalars, Gumbel-softmax (temperature `tau`) on every softmax block."""
-        n = logits.shape[0]
-        pieces = [torch.tanh(logits[:, self.tanh])]
-        for group in self.softmax_groups:
-            block = group.view(logits)
-            noisy = (block + gumbel_noise(block.shape, block, generator)) / tau
-            pieces.append(softmax(noisy).reshape(n, -1))
-        return torch.cat(pieces, dim=1)
+        blocks = logits[:, self.softmax_columns]
+        noisy = (blocks + gumbel_noise(blocks.shape, blocks, generator)).div_(tau)
+        return torch.cat([torch.tanh(logits[:, self.tanh]), self.block_softmax(noisy)], dim=1)
+
+    def block_softmax(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax within each block of the softmax columns `x` (n, columns), for all
+        blocks in a few tensor operations: a loop over blocks or width groups costs more
+        in kernel launches (forward and backward) than the arithmetic does. Gathers and
+        sums go through `gather` and small matrix products, which are much faster on the
+        CPU than indexing with an index tensor; the backward is written out too."""
+        return _BlockSoftmax.apply(x, self)
+
+    def _shifted_exp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(each row's maximum per block (n, blocks), exp(x minus its block's maximum)).
+        The shift only keeps exp finite; softmax does not depend on it, so it is a
+        constant for autograd."""
+        with torch.no_grad():
+            index = self._padded_blocks.expand(x.shape[0], -1)
+            padded = torch.gather(x, 1, index).reshape(x.shape[0], -1, self._widest_block)
+            shift = padded.amax(dim=-1)
+            spread = shift @ self._block_spread
+        return shift, torch.exp(x - spread)
 
     def conditional_cross_entropy(
         self, logits: torch.Tensor, categories: torch.Tensor
@@ -157,12 +195,12 @@ class OutputLayout:
         CTGAN paper's conditional loss: one conditioned discrete column per row)."""
         if not self.discrete:
             return logits.new_zeros(())
-        normalizers = torch.cat(
-            [torch.logsumexp(g.view(logits), dim=-1) for g in self.discrete_groups], dim=1
-        )
+        shift, exp = self._shifted_exp(logits[:, self.softmax_columns])
+        log_normalizers = torch.log(exp @ self._block_sums) + shift  # logsumexp per block
         rows = torch.arange(logits.shape[0], device=logits.device)
         chosen = logits[rows, self.category_column[categories]]
-        return (normalizers[rows, self._category_normalizer[categories]] - chosen).mean()
+        block = self._category_softmax_block[categories]
+        return (log_normalizers[rows, block] - chosen).mean()
 
     def softmax_cross_entropy_sum(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Summed cross-entropy of every softmax block of `logits` against the argmax of
@@ -197,8 +235,22 @@ class OutputLayout:
         return shares
 
 
-def softmax(x: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last dimension, written out: on the CPU, torch.softmax is several
-    times slower for the narrow blocks (2 to 10 entries) that tables are full of."""
-    shifted = (x - x.amax(dim=-1, keepdim=True)).exp()
-    return shifted / shifted.sum(dim=-1, keepdim=True)
+class _BlockSoftmax(torch.autograd.Function):
+    """`OutputLayout.block_softmax` with its backward written out: for y = softmax(x)
+    within each block, dL/dx = y * (g - (sum over the block of g * y)), g = dL/dy."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, layout: OutputLayout) -> torch.Tensor:
+        _, exp = layout._shifted_exp(x)
+        y = exp / ((exp @ layout._block_sums) @ layout._block_spread)
+        ctx.save_for_backward(y)
+        ctx.layout = layout
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (y,) = ctx.saved_tensors
+        layout: OutputLayout = ctx.layout
+        weighted = grad * y
+        block_totals = (weighted @ layout._block_sums) @ layout._block_spread
+        return weighted - y * block_totals, None
