@@ -75,7 +75,7 @@ def worker(spec_path: Path) -> None:
         train = read_table(spec["train_csv"])
         schema = Schema.from_dict(spec["schema"])
         params = {**PAPER_DEFAULTS, "epochs": spec["epochs"], "device": "cpu"}
-        model = CTGAN(**params, collapse_check_rows=0)
+        model = CTGAN(**params, precision=spec["precision"], collapse_check_rows=0)
         marks: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int | None, metrics: Any) -> None:
@@ -90,6 +90,7 @@ def worker(spec_path: Path) -> None:
         synthetic = model.sample(len(train), seed=spec["seed"])
         sample_s = time.perf_counter() - started
         version = _our_version()
+        products = str(model.generator_.compute_dtype or torch.float32).removeprefix("torch.")
     else:
         import ctgan  # only in benchmarks/.venv-peers
         import ctgan.data_transformer
@@ -112,6 +113,7 @@ def worker(spec_path: Path) -> None:
         synthetic = reference.sample(len(train))
         sample_s = time.perf_counter() - started
         version = _package_version("ctgan")
+        products = "float32"
     synthetic.to_csv(spec["synthetic_csv"], index=False)
     result = {
         "fit_s": round(fit_s, 2),
@@ -121,6 +123,7 @@ def worker(spec_path: Path) -> None:
         "version": version,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "matrix_products": products,
     }
     Path(spec["result_json"]).write_text(json.dumps(result))
 
@@ -293,7 +296,13 @@ def run_side(side: str, python: Path, spec: dict[str, Any], work: Path) -> dict[
 
 
 def benchmark_table(
-    name: str, epochs: int, seed: int, threads: int | None, peers: Path, sides: list[str]
+    name: str,
+    epochs: int,
+    seed: int,
+    threads: int | None,
+    peers: Path,
+    sides: list[str],
+    precision: str,
 ) -> dict[str, Any]:
     import pandas as pd
 
@@ -325,6 +334,7 @@ def benchmark_table(
             "epochs": epochs,
             "seed": seed,
             "threads": threads,
+            "precision": precision,
         }
         for side in sides:
             python = Path(sys.executable) if side == "ours" else peers
@@ -347,6 +357,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="threads per side (all pools)")
     parser.add_argument("--sides", default="ours,reference")
+    parser.add_argument(
+        "--precision", default="auto", help="ours: auto (bfloat16 where native) or float32"
+    )
     parser.add_argument("--peers-python", type=Path, default=PEERS_PYTHON)
     parser.add_argument("--out", type=Path, default=RESULTS / "ctgan_speed.json")
     args = parser.parse_args()
@@ -358,7 +371,9 @@ def main() -> None:
         sys.exit(f"{args.peers_python} not found: create the peers virtualenv (see --help)")
     started = time.perf_counter()
     rows = [
-        benchmark_table(name, args.epochs, args.seed, args.threads, args.peers_python, sides)
+        benchmark_table(
+            name, args.epochs, args.seed, args.threads, args.peers_python, sides, args.precision
+        )
         for name in args.tables.split(",")
     ]
     command = " ".join(["python -m benchmarks.ctgan_speed", *sys.argv[1:]])
