@@ -423,7 +423,7 @@ class _GanTraining:
             # Real rows are drawn for a shuffled copy of the conditions, as in the paper's
             # code, so real and fake packs do not line up condition by condition.
             shuffle = torch.randperm(n, device=self.device, generator=self.rng)
-            rows = self.sampler.rows_for(categories[shuffle], self.rng)
+            rows = self.sampler.rows_for(categories.index_select(0, shuffle), self.rng)
             real = torch.cat([self.data.index_select(0, rows), cond.index_select(0, shuffle)], 1)
             fake = torch.cat([fake, cond], dim=1)
             # One mixing weight per pack (WGAN-GP on packed inputs).

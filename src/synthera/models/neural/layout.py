@@ -197,10 +197,10 @@ class OutputLayout:
             return logits.new_zeros(())
         shift, exp = self._shifted_exp(logits[:, self.softmax_columns])
         log_normalizers = torch.log(exp @ self._block_sums) + shift  # logsumexp per block
-        rows = torch.arange(logits.shape[0], device=logits.device)
-        chosen = logits[rows, self.category_column[categories]]
-        block = self._category_softmax_block[categories]
-        return (log_normalizers[rows, block] - chosen).mean()
+        column = self.category_column.index_select(0, categories)[:, None]
+        block = self._category_softmax_block.index_select(0, categories)[:, None]
+        chosen = torch.gather(logits, 1, column)
+        return (torch.gather(log_normalizers, 1, block) - chosen).mean()
 
     def softmax_cross_entropy_sum(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Summed cross-entropy of every softmax block of `logits` against the argmax of
