@@ -16,6 +16,7 @@ from synthera.models.base import Synthesizer
 from synthera.models.ctgan import CTGAN, Discriminator
 from synthera.models.neural.fidelity import EncodedFidelity
 from synthera.models.neural.layout import OutputLayout
+from synthera.models.neural.precision import matmul_dtype
 from synthera.models.neural.randomness import torch_generator
 from synthera.models.neural.sampler import ConditionalSampler
 from synthera.schema import Schema
@@ -140,6 +141,18 @@ def test_parameters_are_checked_and_survive_json() -> None:
     model = CTGAN.from_params(json.loads(json.dumps(params)))
     assert model.generator_dim == (64,) and model.betas == (0.5, 0.9)
     assert model.precision == "float32"
+
+
+def test_auto_precision_uses_bfloat16_only_where_the_cpu_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": False})
+    assert matmul_dtype("auto", cpu) is None
+    assert matmul_dtype("bfloat16", cpu) == torch.bfloat16  # asked for: emulated, but done
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"amx_bf16": True})
+    assert matmul_dtype("auto", cpu) == torch.bfloat16
+    assert matmul_dtype("float32", cpu) is None
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
