@@ -156,7 +156,7 @@ class Discriminator(nn.Module):
         differentiable with respect to the weights (for WGAN-GP's penalty).
 
         The network is piecewise linear: with each unit's slope (1 or 0.2) and dropout
-        factor (0 or 2) fixed by one forward pass, the input gradient is the product
+        factor (0 or 1 / (1 - p)) fixed by one forward pass, the input gradient is the product
         W₁ᵀ·D₁·W₂ᵀ·D₂·w₃, computed here as a short chain of matrix products. That is the
         same value and weight gradient as autograd's double backward (the slopes are
         constant almost everywhere), in a fraction of its operations."""
